@@ -1,0 +1,165 @@
+// The typed configuration. LoadConfig() returns a fully validated Config or every error it
+// found; a Config that exists is valid. Plain value types: share as shared_ptr<const Config>.
+#pragma once
+
+#include <chrono>
+#include <expected>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/cron.h"
+
+namespace hdm {
+
+using Millis = std::chrono::milliseconds;
+
+struct RetryConfig {
+  int attempts = 3;  // counts the first try
+  Millis backoff{500};
+  Millis max_backoff{10'000};
+};
+
+struct ClientTlsConfig {
+  std::string ca_file;  // empty: system CAs
+  bool insecure_skip_verify = false;
+};
+
+struct ApiConfig {
+  std::string base_url;
+  std::string workspace_id;  // empty: no X-Workspace-Id header
+  std::string token_file;    // wins over token_env when set
+  std::string token_env = "HOTDATA_API_TOKEN";
+  Millis timeout{15'000};  // per attempt
+  RetryConfig retries;
+  ClientTlsConfig tls;
+};
+
+// Globs per field ('*', '?', '[...]'). A field with no globs does not take part.
+struct Selector {
+  std::vector<std::string> name;
+  std::vector<std::string> id;
+  std::vector<std::string> source_type;
+  bool Empty() const { return name.empty() && id.empty() && source_type.empty(); }
+};
+
+struct ShardConfig {
+  int index = 0;
+  int count = 1;
+};
+
+struct SchedulerConfig {
+  Millis interval{30'000};
+  Millis discovery_interval{300'000};
+  int concurrency = 16;
+  std::optional<Selector> include;
+  std::optional<Selector> exclude;
+  ShardConfig shard;
+};
+
+struct TableRef {
+  std::string schema;
+  std::string table;
+  friend bool operator==(const TableRef&, const TableRef&) = default;
+};
+
+// An entry of the top-level `tables:` list. `connection` is a name or an id.
+struct TableWatch {
+  std::string connection;
+  TableRef table;
+};
+
+struct ServerTlsConfig {
+  std::string cert_file;
+  std::string key_file;
+};
+
+struct BasicAuthConfig {
+  std::string username;
+  std::string password_file;
+};
+
+struct ServerConfig {
+  std::string listen = "0.0.0.0:9977";
+  std::optional<ServerTlsConfig> tls;
+  std::optional<BasicAuthConfig> basic_auth;
+};
+
+struct MaintenanceWindow {
+  std::string cron_text;
+  CronSpec cron;
+  Millis duration{0};
+};
+
+struct SafetyConfig {
+  bool dry_run = false;
+  std::vector<MaintenanceWindow> maintenance;
+  int max_purges_per_hour = 30;
+  double pause_when_unhealthy_fraction_above = 0.5;
+  int pause_min_connections = 3;
+};
+
+enum class EventKind { kUnhealthy, kRecovered, kLatencyAbove, kSchedule, kTableStale, kTablesChanged };
+
+struct WhenConfig {
+  EventKind event = EventKind::kUnhealthy;
+  std::optional<Millis> for_duration;  // `for:`
+  std::optional<int> after_failures;
+  std::optional<Millis> threshold;  // latency_above
+  std::optional<CronSpec> cron;     // schedule
+  std::string cron_text;
+  std::optional<Millis> every;    // schedule
+  std::optional<Millis> max_age;  // table_stale
+};
+
+enum class PurgeKind { kConnection, kTable };
+
+struct ActionConfig {
+  PurgeKind purge = PurgeKind::kConnection;
+  std::vector<TableRef> tables;  // purge: table; empty means "the tables that triggered"
+};
+
+struct PolicyConfig {
+  std::string name;
+  Selector match;  // empty: every monitored connection
+  WhenConfig when;
+  ActionConfig action;
+  Millis cooldown{30 * 60'000};
+  bool dry_run = false;
+};
+
+struct Config {
+  std::string source_path;  // the file it was loaded from, for messages
+  ApiConfig api;
+  SchedulerConfig scheduler;
+  std::vector<TableWatch> tables;
+  ServerConfig server;
+  std::string state_file = "/var/lib/hotdata-monitor/state.json";
+  SafetyConfig safety;
+  std::vector<PolicyConfig> policies;
+};
+
+// One problem found in a config file. ToString() gives `file:line:col: key: message`
+// (line and column are 1-based; 0 when the problem has no position, e.g. an unreadable file).
+struct ConfigError {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string key;  // e.g. "policies[2].when.for"
+  std::string message;
+  std::string ToString() const;
+};
+
+using ConfigResult = std::expected<Config, std::vector<ConfigError>>;
+
+// Reads and validates the file at `path`. Never throws.
+ConfigResult LoadConfig(const std::string& path);
+// Parses `yaml_text` as if read from `file_name` (used in messages). Never throws.
+ConfigResult ParseConfig(const std::string& yaml_text, const std::string& file_name);
+
+// Parses "500ms", "30s", "5m", "6h", "1d" (and combinations like "1h30m"). Never throws.
+std::optional<Millis> ParseDuration(std::string_view text);
+// The inverse, for messages and status output: "1h30m", "500ms", "0s".
+std::string FormatDuration(Millis d);
+
+}  // namespace hdm
