@@ -1,1 +1,74 @@
-int main() { return 0; }
+// hotdata-monitor: flags, signals and wiring; the work happens in src/app and below.
+#include <pthread.h>
+#include <signal.h>
+
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "app/cli.h"
+#include "app/commands.h"
+#include "app/daemon.h"
+#include "app/logging.h"
+
+namespace {
+
+// Blocks the daemon's signals in every thread; main() takes them with sigwait.
+sigset_t BlockSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto cli = hdm::ParseCli(argc, argv);
+  if (!cli) {
+    std::cerr << "hotdata-monitor: " << cli.error() << "\n";
+    return hdm::kExitUsage;
+  }
+  if (cli->help) {
+    std::cout << hdm::UsageText();
+    return hdm::kExitOk;
+  }
+  if (cli->version) {
+    std::cout << hdm::VersionText();
+    return hdm::kExitOk;
+  }
+  if (auto ok = hdm::SetupLogging(cli->log_level, cli->log_format); !ok) {
+    std::cerr << "hotdata-monitor: " << ok.error() << "\n";
+    return hdm::kExitUsage;
+  }
+  if (cli->check_config) return hdm::RunCheckConfig(*cli, std::cout, std::cerr);
+  if (cli->once) return hdm::RunOnce(*cli, std::cout, std::cerr);
+  const sigset_t signals = BlockSignals();  // before any thread starts
+
+  auto daemon = hdm::Daemon::Create({.config_path = cli->config_path, .force_dry_run = cli->dry_run});
+  if (!daemon) {
+    std::cerr << "hotdata-monitor: " << daemon.error();
+    if (!daemon.error().ends_with("\n")) std::cerr << "\n";
+    return hdm::kExitUsage;
+  }
+  if (auto port = (*daemon)->Start(); !port) {
+    spdlog::error("{}", port.error());
+    return hdm::kExitUsage;
+  }
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      (void)(*daemon)->Reload();
+      continue;
+    }
+    spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    (*daemon)->Stop();
+    spdlog::info("stopped");
+    return hdm::kExitOk;
+  }
+}

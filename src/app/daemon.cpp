@@ -1,1 +1,109 @@
-namespace hdm {}  // placeholder
+#include "app/daemon.h"
+
+#include <spdlog/spdlog.h>
+
+#include "app/api_factory.h"
+#include "app/token.h"
+#include "http/status_json.h"
+
+namespace hdm {
+namespace {
+
+// /healthz turns 503 when the scheduler loop has not gone round for this long.
+constexpr auto kLoopStallLimit = std::chrono::seconds(30);
+
+}  // namespace
+
+std::string FormatConfigErrors(const std::vector<ConfigError>& errors) {
+  std::string out;
+  for (const auto& e : errors) out += e.ToString() + "\n";
+  return out;
+}
+
+std::expected<std::unique_ptr<Daemon>, std::string> Daemon::Create(DaemonOptions options) {
+  auto config = LoadConfig(options.config_path);
+  if (!config) return std::unexpected(FormatConfigErrors(config.error()));
+  auto token = ReadToken(config->api);
+  if (!token) return std::unexpected(token.error());
+  if (options.force_dry_run) config->safety.dry_run = true;
+  auto shared = std::make_shared<const Config>(std::move(*config));
+  return std::unique_ptr<Daemon>(new Daemon(std::move(options), shared, std::move(*token)));
+}
+
+Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std::string token)
+    : options_(std::move(options)), token_(std::move(token)), config_(std::move(config)) {
+  const ApiConfig api = config_->api;
+  pool_ = std::make_unique<WorkerPool>(config_->scheduler.concurrency, [this, api] {
+    return MakeApiClient(api, token_, &metrics_);
+  });
+  scheduler_ = std::make_unique<Scheduler>(clock_, *pool_, config_->scheduler);
+  loop_ = std::make_unique<SchedulerLoop>(clock_, *scheduler_);
+  server_ = std::make_unique<HttpServer>(HttpHandlers{
+      .metrics = [this] { return metrics_.Render(scheduler_->Snapshot()); },
+      .alive = [this] { return Alive(); },
+      .ready = [this] { return scheduler_->Ready(); },
+      .status_json = [this] { return RenderStatusJson(scheduler_->Snapshot()); },
+      .actions_json = {},
+      .reload = [this] { return Reload(); },
+  });
+  metrics_.SetConfigReload(true, clock_.Now());
+}
+
+Daemon::~Daemon() { Stop(); }
+
+std::expected<int, std::string> Daemon::Start() {
+  auto port = server_->Start(config()->server.listen);
+  if (!port) return std::unexpected(port.error());
+  loop_->Start();
+  spdlog::info("hotdata-monitor {} listening on {} (port {}), watching {}", HDM_VERSION,
+               config()->server.listen, *port, config()->api.base_url);
+  return port;
+}
+
+void Daemon::Stop() {
+  if (loop_) loop_->Stop();
+  if (pool_) pool_->Shutdown();
+  if (server_) server_->Stop();
+}
+
+bool Daemon::Alive() const {
+  return clock_.Now() - loop_->LastBeat() < kLoopStallLimit;
+}
+
+std::shared_ptr<const Config> Daemon::config() const {
+  std::lock_guard lock(mu_);
+  return config_;
+}
+
+std::expected<void, std::string> Daemon::Reload() {
+  auto loaded = LoadConfig(options_.config_path);
+  if (!loaded) {
+    metrics_.SetConfigReload(false, clock_.Now());
+    std::string errors = FormatConfigErrors(loaded.error());
+    spdlog::error("reload failed, the running config stays in force:\n{}", errors);
+    return std::unexpected(errors);
+  }
+  if (options_.force_dry_run) loaded->safety.dry_run = true;
+  auto next = std::make_shared<const Config>(std::move(*loaded));
+  std::shared_ptr<const Config> previous = config();
+  if (next->api.base_url != previous->api.base_url ||
+      next->api.token_file != previous->api.token_file ||
+      next->scheduler.concurrency != previous->scheduler.concurrency ||
+      next->server.listen != previous->server.listen) {
+    spdlog::warn("reload: changes to api.*, scheduler.concurrency and server.listen take effect "
+                 "at the next restart");
+  }
+  SchedulerConfig sched = next->scheduler;
+  sched.concurrency = previous->scheduler.concurrency;  // the worker pool keeps its size
+  scheduler_->Reconfigure(std::move(sched));
+  {
+    std::lock_guard lock(mu_);
+    config_ = next;
+  }
+  metrics_.SetConfigReload(true, clock_.Now());
+  loop_->Wake();
+  spdlog::info("config reloaded from {}", options_.config_path);
+  return {};
+}
+
+}  // namespace hdm

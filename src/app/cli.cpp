@@ -1,0 +1,94 @@
+#include "app/cli.h"
+
+#include <string_view>
+#include <vector>
+
+namespace hdm {
+
+std::string UsageText() {
+  return R"(Usage: hotdata-monitor [flags]
+
+Watches every connection of a Hotdata workspace, exports Prometheus metrics and purges caches
+as its policies say.
+
+Flags:
+  --config PATH            config file (default /etc/hotdata-monitor/config.yaml)
+  --check-config           validate the config and every policy, then ask the API what would be
+                           monitored and which policy matches what; exit 0 when the file is valid
+  --once                   one discovery and one health round, a table on stdout; exit 0 all
+                           healthy, 1 a connection answered unhealthy, 3 no valid answer
+  --dry-run                force every policy into dry-run (log and count, never purge)
+  --log-level LEVEL        trace|debug|info|warn|error (default info)
+  --log-format FORMAT      text|json (default text)
+  --version                print the version and exit
+  --help                   print this help and exit
+
+Exit codes: 0 success, 1 unhealthy (--once), 2 usage or configuration error, 3 no valid answer.
+)";
+}
+
+std::string VersionText() {
+  return std::string("hotdata-monitor ") + HDM_VERSION + " (revision " + HDM_REVISION + ")\n";
+}
+
+std::expected<CliOptions, std::string> ParseCli(int argc, char** argv) {
+  CliOptions o;
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    std::string_view value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    auto take_value = [&]() -> std::expected<std::string, std::string> {
+      if (has_value) return std::string(value);
+      if (i + 1 >= args.size()) return std::unexpected(std::string(arg) + " needs a value");
+      return std::string(args[++i]);
+    };
+    auto no_value = [&](bool& flag) -> std::expected<void, std::string> {
+      if (has_value) return std::unexpected(std::string(arg) + " takes no value");
+      flag = true;
+      return {};
+    };
+    std::expected<void, std::string> ok;
+    if (arg == "--config" || arg == "-c") {
+      auto v = take_value();
+      if (!v) return std::unexpected(v.error());
+      o.config_path = *v;
+    } else if (arg == "--log-level") {
+      auto v = take_value();
+      if (!v) return std::unexpected(v.error());
+      o.log_level = *v;
+    } else if (arg == "--log-format") {
+      auto v = take_value();
+      if (!v) return std::unexpected(v.error());
+      if (*v == "text") {
+        o.log_format = LogFormat::kText;
+      } else if (*v == "json") {
+        o.log_format = LogFormat::kJson;
+      } else {
+        return std::unexpected("--log-format: expected text or json, got \"" + *v + "\"");
+      }
+    } else if (arg == "--check-config") {
+      ok = no_value(o.check_config);
+    } else if (arg == "--once") {
+      ok = no_value(o.once);
+    } else if (arg == "--dry-run") {
+      ok = no_value(o.dry_run);
+    } else if (arg == "--version") {
+      ok = no_value(o.version);
+    } else if (arg == "--help" || arg == "-h") {
+      ok = no_value(o.help);
+    } else {
+      return std::unexpected("unknown flag \"" + std::string(arg) + "\" (see --help)");
+    }
+    if (!ok) return std::unexpected(ok.error());
+  }
+  if (o.check_config && o.once) return std::unexpected("--check-config and --once exclude each other");
+  return o;
+}
+
+}  // namespace hdm

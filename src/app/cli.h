@@ -1,0 +1,34 @@
+// Command-line flags of hotdata-monitor (see --help).
+#pragma once
+
+#include <expected>
+#include <string>
+
+#include "app/logging.h"
+
+namespace hdm {
+
+struct CliOptions {
+  std::string config_path = "/etc/hotdata-monitor/config.yaml";
+  bool check_config = false;
+  bool once = false;
+  bool dry_run = false;
+  bool version = false;
+  bool help = false;
+  std::string log_level = "info";
+  LogFormat log_format = LogFormat::kText;
+};
+
+// Accepts `--flag value` and `--flag=value`. The error is a one-line usage message.
+std::expected<CliOptions, std::string> ParseCli(int argc, char** argv);
+
+std::string UsageText();
+std::string VersionText();
+
+// Exit codes, everywhere.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUnhealthy = 1;  // --once: a connection answered unhealthy
+inline constexpr int kExitUsage = 2;      // usage or configuration error
+inline constexpr int kExitNoAnswer = 3;   // --once: the list or a check got no valid answer
+
+}  // namespace hdm

@@ -1,0 +1,67 @@
+// Daemon: the running monitor, wired from a config file. main() creates one, starts it, and
+// forwards signals; integration tests do the same in-process.
+//
+// Threads: the scheduler loop, `concurrency` API workers, the HTTP server. Stop() joins them
+// all. Reload() and the accessors are thread-safe.
+#pragma once
+
+#include <expected>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/clock.h"
+#include "config/config.h"
+#include "health/executor.h"
+#include "health/scheduler.h"
+#include "health/scheduler_loop.h"
+#include "http/server.h"
+#include "metrics/metrics.h"
+
+namespace hdm {
+
+struct DaemonOptions {
+  std::string config_path;
+  bool force_dry_run = false;  // --dry-run
+};
+
+class Daemon {
+ public:
+  // Loads and validates the config and reads the token. The error is ready to print (config
+  // errors one per line as file:line:col: key: message).
+  static std::expected<std::unique_ptr<Daemon>, std::string> Create(DaemonOptions options);
+  ~Daemon();  // Stop()s
+
+  // Binds the HTTP server and starts the scheduler; returns the bound port.
+  std::expected<int, std::string> Start();
+  // Stops scheduling, cancels calls in flight, stops the server, joins every thread.
+  void Stop();
+  // Re-reads the config file. A valid file is swapped in; an invalid one leaves the running
+  // config in force. Counted in hotdata_monitor_config_last_reload_successful either way.
+  std::expected<void, std::string> Reload();
+
+  Scheduler& scheduler() { return *scheduler_; }
+  Metrics& metrics() { return metrics_; }
+  std::shared_ptr<const Config> config() const;
+
+ private:
+  Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std::string token);
+  bool Alive() const;
+
+  const DaemonOptions options_;
+  const std::string token_;  // secret
+  SystemClock clock_;
+  Metrics metrics_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<SchedulerLoop> loop_;
+  std::unique_ptr<HttpServer> server_;
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const Config> config_;  // Guarded by mu_.
+};
+
+// Formats config errors one per line, for stderr.
+std::string FormatConfigErrors(const std::vector<ConfigError>& errors);
+
+}  // namespace hdm

@@ -1,0 +1,46 @@
+#include "app/token.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace hdm {
+namespace {
+
+std::string Trim(std::string s) {
+  const char* ws = " \t\r\n";
+  const auto b = s.find_first_not_of(ws);
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
+}  // namespace
+
+std::expected<std::string, std::string> ReadToken(const ApiConfig& api) {
+  if (!api.token_file.empty()) {
+    std::ifstream in(api.token_file, std::ios::binary);
+    if (!in) {
+      return std::unexpected("cannot read api.token_file " + api.token_file + ": " +
+                             std::strerror(errno));
+    }
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    std::string token = Trim(buf.str());
+    if (token.empty()) return std::unexpected("api.token_file " + api.token_file + " is empty");
+    if (token.find_first_of("\r\n") != std::string::npos) {
+      return std::unexpected("api.token_file " + api.token_file +
+                             " holds more than one line; it must hold the token alone");
+    }
+    return token;
+  }
+  const char* value = std::getenv(api.token_env.c_str());
+  if (value == nullptr || Trim(value).empty()) {
+    return std::unexpected("no API token: set api.token_file, or the environment variable " +
+                           api.token_env);
+  }
+  return Trim(value);
+}
+
+}  // namespace hdm

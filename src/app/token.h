@@ -1,0 +1,14 @@
+// Reads the API token named by the config: `token_file` when set, else the environment
+// variable `token_env`. Errors name the file or variable, never the token.
+#pragma once
+
+#include <expected>
+#include <string>
+
+#include "config/config.h"
+
+namespace hdm {
+
+std::expected<std::string, std::string> ReadToken(const ApiConfig& api);
+
+}  // namespace hdm

@@ -1,0 +1,115 @@
+// Scheduler: discovery and health rounds, and the per-connection state they produce.
+//
+// Time comes from a Clock and every API call runs on an Executor, so the whole logic runs
+// deterministically in tests (FakeClock + ManualExecutor). Tick() does what is due at the
+// clock's now and says when it next has something to do; a loop thread (SchedulerLoop) calls
+// it. Results arrive on executor threads and immediately dispatch the next queued check, so a
+// slow check only ever holds one of the `concurrency` slots.
+//
+// Rounds: every `interval` each monitored connection that has no check queued or in flight
+// (and no Retry-After pending) is queued once; a round still running when the next is due is
+// counted as an overrun and its connections are not queued twice. The first `concurrency`
+// checks of a round are spread over a short ramp (min(interval/20, 1s)) so that a round never
+// fires all its requests at one instant. Discovery failures keep the last known set.
+//
+// Thread-safe: all state is guarded by one mutex; callbacks run without it held.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "config/config.h"
+#include "health/connection_state.h"
+#include "health/executor.h"
+
+namespace hdm {
+
+// What a finished health check did, for the policy engine and the logs.
+struct CheckEvent {
+  ConnectionState state;  // after the result was applied
+  bool answered = false;  // a valid answer (false: the check failed)
+  SysTime at{};
+};
+
+class Scheduler {
+ public:
+  using CheckListener = std::function<void(const CheckEvent&)>;
+
+  Scheduler(const Clock& clock, Executor& executor, SchedulerConfig config);
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Starts what is due at clock.Now(); returns when something is next due.
+  SysTime Tick();
+
+  // Applies a new scheduler config (reload): filters are re-applied to the last list at once;
+  // a shorter interval takes effect now. Connections that stay keep their state.
+  void Reconfigure(SchedulerConfig config);
+
+  // Called after every health result, on the executor thread that got it. Set before Tick().
+  void SetCheckListener(CheckListener listener);
+
+  FleetSnapshot Snapshot() const;
+  bool Ready() const;  // the first discovery succeeded
+  uint64_t RoundsCompleted() const;
+  void RecordPurge(const std::string& connection_id, SysTime when);
+
+ private:
+  struct Entry {
+    ConnectionState state;
+    uint64_t generation = 0;  // tells a re-added connection from its queued predecessor
+    bool health_pending = false;  // queued or in flight
+    bool details_pending = false;
+  };
+  struct QueuedCheck {
+    std::string id;
+    uint64_t generation;
+    uint64_t round;  // 0: outside any round (a newly discovered connection)
+  };
+  struct Round {
+    SysTime start;
+    size_t remaining = 0;
+  };
+
+  void StartDiscoveryLocked(SysTime now, std::vector<ApiTask>& out);
+  void StartRoundLocked(SysTime now);
+  void DispatchLocked(SysTime now, std::vector<ApiTask>& out);
+  void ApplyListLocked(std::vector<hotdata::ConnectionInfo> list, SysTime now);
+  void FinishCheckLocked(uint64_t round, SysTime now);
+  void OnList(hotdata::ApiResult<std::vector<hotdata::ConnectionInfo>> result);
+  void OnDetails(const std::string& id, uint64_t generation,
+                 hotdata::ApiResult<hotdata::ConnectionDetails> result);
+  void OnHealth(const QueuedCheck& check, hotdata::ApiResult<hotdata::HealthResponse> result,
+                double seconds);
+  void PostAll(std::vector<ApiTask>& tasks);
+
+  const Clock& clock_;
+  Executor& executor_;
+  CheckListener listener_;  // set once before the first Tick
+
+  mutable std::mutex mu_;
+  // Guarded by mu_.
+  SchedulerConfig config_;
+  std::vector<hotdata::ConnectionInfo> last_list_;  // unfiltered, for Reconfigure
+  std::map<std::string, Entry> connections_;        // by id
+  std::deque<QueuedCheck> health_queue_;
+  std::deque<std::pair<std::string, uint64_t>> details_queue_;  // id, generation
+  std::map<uint64_t, Round> rounds_;                            // unfinished rounds
+  uint64_t next_generation_ = 1;
+  uint64_t current_round_ = 0;
+  size_t round_dispatched_ = 0;  // checks of the current round started so far (for the ramp)
+  int in_flight_ = 0;
+  bool discovery_in_flight_ = false;
+  bool discovered_ = false;
+  SysTime next_discovery_{};
+  SysTime next_round_ = SysTime::max();
+  FleetSnapshot stats_;  // the round/discovery counters; `connections` unused
+};
+
+}  // namespace hdm

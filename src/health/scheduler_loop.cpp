@@ -1,0 +1,60 @@
+#include "health/scheduler_loop.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+
+namespace hdm {
+
+SchedulerLoop::SchedulerLoop(const Clock& clock, Scheduler& scheduler, Heartbeat heartbeat)
+    : clock_(clock), scheduler_(scheduler), heartbeat_(std::move(heartbeat)) {}
+
+SchedulerLoop::~SchedulerLoop() { Stop(); }
+
+void SchedulerLoop::Start() {
+  last_beat_.store(clock_.Now().time_since_epoch().count());
+  thread_ = std::thread([this] { Run(); });
+}
+
+void SchedulerLoop::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+void SchedulerLoop::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SchedulerLoop::Run() {
+  pthread_setname_np(pthread_self(), "hdm-scheduler");
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    const SysTime next = scheduler_.Tick();
+    const SysTime now = clock_.Now();
+    last_beat_.store(now.time_since_epoch().count());
+    if (heartbeat_) heartbeat_(now);
+    lock.lock();
+    if (stop_) break;
+    if (woken_) {
+      woken_ = false;
+      continue;
+    }
+    // The wait runs on the steady clock; the scheduler's times are wall-clock, so a jump of the
+    // wall clock costs at most one capped wait.
+    auto wait = std::clamp<SysTime::duration>(next - now, SysTime::duration::zero(),
+                                              std::chrono::seconds(1));
+    cv_.wait_for(lock, wait, [this] { return stop_ || woken_; });
+    woken_ = false;
+  }
+}
+
+}  // namespace hdm

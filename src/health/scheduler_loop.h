@@ -1,0 +1,49 @@
+// SchedulerLoop: the scheduler's own thread ("hdm-scheduler"). It calls Scheduler::Tick(),
+// then waits until the time Tick() named, a Wake(), or Stop(). The wait is capped at one second
+// so the heartbeat (systemd's watchdog, /healthz) shows a live loop even when nothing is due.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "common/clock.h"
+#include "health/scheduler.h"
+
+namespace hdm {
+
+class SchedulerLoop {
+ public:
+  using Heartbeat = std::function<void(SysTime)>;
+
+  SchedulerLoop(const Clock& clock, Scheduler& scheduler, Heartbeat heartbeat = {});
+  ~SchedulerLoop();  // Stop()s and joins
+  SchedulerLoop(const SchedulerLoop&) = delete;
+  SchedulerLoop& operator=(const SchedulerLoop&) = delete;
+
+  void Start();
+  void Wake();  // e.g. after a reload: tick now
+  void Stop();
+
+  // When the loop last went round (for /healthz).
+  SysTime LastBeat() const { return SysTime(SysTime::duration(last_beat_.load())); }
+
+ private:
+  void Run();
+
+  const Clock& clock_;
+  Scheduler& scheduler_;
+  Heartbeat heartbeat_;
+  std::atomic<SysTime::duration::rep> last_beat_{0};
+  std::thread thread_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  // Guarded by mu_.
+  bool stop_ = false;
+  bool woken_ = false;
+};
+
+}  // namespace hdm

@@ -1,0 +1,161 @@
+// The scheduler's handling of API answers: discovery lists, connection details, health checks.
+#include <algorithm>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "health/scheduler.h"
+#include "health/selection.h"
+
+namespace hdm {
+
+void Scheduler::OnList(hotdata::ApiResult<std::vector<hotdata::ConnectionInfo>> result) {
+  std::vector<ApiTask> tasks;
+  {
+    std::lock_guard lock(mu_);
+    const SysTime now = clock_.Now();
+    discovery_in_flight_ = false;
+    if (!result) {
+      ++stats_.discoveries_failed;
+      stats_.last_discovery_error = result.error().ToString();
+      // Keep the last known set; try again sooner than a full discovery interval.
+      next_discovery_ = now + std::min(config_.discovery_interval, config_.interval);
+      spdlog::warn("discovery failed, keeping the {} known connections: {}", connections_.size(),
+                   stats_.last_discovery_error);
+    } else {
+      stats_.last_discovery = now;
+      stats_.last_discovery_error.clear();
+      next_discovery_ = now + config_.discovery_interval;
+      last_list_ = std::move(*result);
+      ApplyListLocked(last_list_, now);
+      if (!discovered_) {
+        discovered_ = true;
+        next_round_ = now;  // the first round starts right after the first discovery
+      }
+      if (now >= next_round_) StartRoundLocked(now);
+      DispatchLocked(now, tasks);
+    }
+  }
+  PostAll(tasks);
+}
+
+void Scheduler::ApplyListLocked(std::vector<hotdata::ConnectionInfo> list, SysTime now) {
+  std::set<std::string> seen;
+  size_t added = 0;
+  for (auto& info : list) {
+    if (info.id.empty() || !IsSelected(config_, info)) continue;
+    if (!seen.insert(info.id).second) continue;  // a duplicate id in one list: first wins
+    auto [it, inserted] = connections_.try_emplace(info.id);
+    Entry& e = it->second;
+    if (inserted) {
+      ++added;
+      e.generation = next_generation_++;
+      if (discovered_) {
+        // Checked at once rather than a whole interval later.
+        e.health_pending = true;
+        health_queue_.push_back({info.id, e.generation, 0});
+      }
+    }
+    e.state.info = std::move(info);
+    if (!e.details_pending) {
+      e.details_pending = true;
+      details_queue_.emplace_back(it->first, e.generation);
+    }
+  }
+  size_t removed = 0;
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    if (seen.contains(it->first)) {
+      ++it;
+    } else {
+      it = connections_.erase(it);
+      ++removed;
+    }
+  }
+  (void)now;
+  if (added || removed) {
+    spdlog::info("discovery: {} connections monitored ({} added, {} removed)",
+                 connections_.size(), added, removed);
+  }
+}
+
+void Scheduler::OnDetails(const std::string& id, uint64_t generation,
+                          hotdata::ApiResult<hotdata::ConnectionDetails> result) {
+  std::vector<ApiTask> tasks;
+  {
+    std::lock_guard lock(mu_);
+    --in_flight_;
+    auto it = connections_.find(id);
+    if (it != connections_.end() && it->second.generation == generation) {
+      Entry& e = it->second;
+      e.details_pending = false;
+      if (result) {
+        e.state.table_count = result->table_count;
+        e.state.synced_table_count = result->synced_table_count;
+      } else {
+        spdlog::debug("get_connection {} failed: {}", id, result.error().ToString());
+      }
+    }
+    DispatchLocked(clock_.Now(), tasks);
+  }
+  PostAll(tasks);
+}
+
+void Scheduler::OnHealth(const QueuedCheck& check,
+                         hotdata::ApiResult<hotdata::HealthResponse> result, double seconds) {
+  std::vector<ApiTask> tasks;
+  CheckEvent event;
+  bool notify = false;
+  {
+    std::lock_guard lock(mu_);
+    const SysTime now = clock_.Now();
+    --in_flight_;
+    auto it = connections_.find(check.id);
+    if (it != connections_.end() && it->second.generation == check.generation) {
+      Entry& e = it->second;
+      ConnectionState& s = e.state;
+      e.health_pending = false;
+      s.checked = true;
+      s.check_duration_seconds = seconds;
+      s.last_check = now;
+      if (result) {
+        const bool was_healthy = s.healthy.value_or(true);
+        s.check_success = true;
+        s.last_check_error.clear();
+        s.last_check_error_code.clear();
+        s.not_before.reset();
+        s.healthy = result->healthy;
+        s.latency_seconds = static_cast<double>(result->latency_ms) / 1000.0;
+        s.last_answer = now;
+        s.last_answer_error = result->error.value_or("");
+        if (result->healthy) {
+          s.consecutive_failures = 0;
+          s.unhealthy_since.reset();
+          if (!was_healthy) spdlog::info("connection {} ({}) is healthy again", s.info.name, s.info.id);
+        } else {
+          ++s.consecutive_failures;
+          if (!s.unhealthy_since) s.unhealthy_since = now;
+          if (was_healthy) {
+            spdlog::warn("connection {} ({}) is unhealthy: {}", s.info.name, s.info.id,
+                         s.last_answer_error.empty() ? "no error text" : s.last_answer_error);
+          }
+        }
+      } else {
+        const hotdata::ApiError& err = result.error();
+        s.check_success = false;
+        s.last_check_error = err.ToString();
+        s.last_check_error_code = err.MetricCode();
+        if (err.retry_after.count() > 0) s.not_before = now + err.retry_after;
+        spdlog::debug("health check of {} ({}) failed: {}", s.info.name, s.info.id,
+                      s.last_check_error);
+      }
+      event = {.state = s, .answered = result.has_value(), .at = now};
+      notify = static_cast<bool>(listener_);
+    }
+    FinishCheckLocked(check.round, now);
+    DispatchLocked(now, tasks);
+  }
+  if (notify) listener_(event);
+  PostAll(tasks);
+}
+
+}  // namespace hdm

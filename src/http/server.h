@@ -1,0 +1,54 @@
+// HttpServer: the monitor's own endpoints.
+//   GET  /metrics         text exposition 0.0.4 (gzip when the scraper asks)
+//   GET  /healthz         200 while the scheduler loop is alive, else 503
+//   GET  /readyz          200 once the first discovery succeeded, else 503
+//   POST /-/reload        re-reads the config (same as SIGHUP); 200, or 500 with the error
+//   GET  /api/v1/status   JSON: every connection with its last check
+//   GET  /api/v1/actions  JSON: recent audit entries (when a handler is given)
+//   GET  /                a small page linking the above
+// One thread ("hdm-http") accepts; cpp-httplib's pool answers. Handlers run on pool threads
+// and must be thread-safe.
+#pragma once
+
+#include <expected>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace hdm {
+
+struct HttpHandlers {
+  std::function<std::string()> metrics;
+  std::function<bool()> alive;
+  std::function<bool()> ready;
+  std::function<std::string()> status_json;
+  std::function<std::string()> actions_json;  // may be empty: 404
+  std::function<std::expected<void, std::string>()> reload;
+};
+
+struct ListenAddress {
+  std::string host;  // "0.0.0.0", "::", "127.0.0.1"
+  int port = 0;
+};
+// Parses "host:port", ":port" (all interfaces) and "[v6]:port".
+std::expected<ListenAddress, std::string> ParseListenAddress(const std::string& listen);
+
+class HttpServer {
+ public:
+  explicit HttpServer(HttpHandlers handlers);
+  ~HttpServer();  // Stop()s
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving; returns the bound port (useful with port 0), or why it could
+  // not bind (e.g. `cannot listen on 0.0.0.0:9977: address in use or not permitted`).
+  std::expected<int, std::string> Start(const std::string& listen);
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hdm
