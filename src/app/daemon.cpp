@@ -38,6 +38,7 @@ Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std:
   });
   scheduler_ = std::make_unique<Scheduler>(clock_, *pool_, config_->scheduler);
   loop_ = std::make_unique<SchedulerLoop>(clock_, *scheduler_);
+  scheduler_->SetWakeup([this] { loop_->Wake(); });
   server_ = std::make_unique<HttpServer>(HttpHandlers{
       .metrics = [this] { return metrics_.Render(scheduler_->Snapshot()); },
       .alive = [this] { return Alive(); },

@@ -6,6 +6,7 @@
 #include <expected>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/cron.h"
@@ -26,7 +27,7 @@ struct ClientTlsConfig {
 };
 
 struct ApiConfig {
-  std::string base_url;
+  std::string base_url;      // http:// or https://, trailing '/' removed
   std::string workspace_id;  // empty: no X-Workspace-Id header
   std::string token_file;    // wins over token_env when set
   std::string token_env = "HOTDATA_API_TOKEN";
@@ -99,7 +100,14 @@ struct SafetyConfig {
   int pause_min_connections = 3;
 };
 
-enum class EventKind { kUnhealthy, kRecovered, kLatencyAbove, kSchedule, kTableStale, kTablesChanged };
+enum class EventKind {
+  kUnhealthy,
+  kRecovered,
+  kLatencyAbove,
+  kSchedule,
+  kTableStale,
+  kTablesChanged
+};
 
 struct WhenConfig {
   EventKind event = EventKind::kUnhealthy;
@@ -141,6 +149,9 @@ struct Config {
 
 // One problem found in a config file. ToString() gives `file:line:col: key: message`
 // (line and column are 1-based; 0 when the problem has no position, e.g. an unreadable file).
+// A part that is absent is left out with its separator: `config.yaml: cannot read file: No such
+// file or directory` (no position), `config.yaml:3:1: YAML syntax error: ...` (no key).
+// Keys index lists from 0: `policies[0]` is the first policy.
 struct ConfigError {
   std::string file;
   int line = 0;
@@ -152,12 +163,15 @@ struct ConfigError {
 
 using ConfigResult = std::expected<Config, std::vector<ConfigError>>;
 
-// Reads and validates the file at `path`. Never throws.
+// Reads and validates the file at `path`. Never throws. On failure the errors are ordered by
+// their position in the file; every problem found is reported, not only the first.
 ConfigResult LoadConfig(const std::string& path);
 // Parses `yaml_text` as if read from `file_name` (used in messages). Never throws.
 ConfigResult ParseConfig(const std::string& yaml_text, const std::string& file_name);
 
-// Parses "500ms", "30s", "5m", "6h", "1d" (and combinations like "1h30m"). Never throws.
+// Parses "500ms", "30s", "5m", "6h", "1d" (and combinations like "1h30m", each unit at most
+// once, largest first) and "0". Nullopt for empty, negative, fractional, unknown units, spaces
+// or a value past the range of Millis. Never throws.
 std::optional<Millis> ParseDuration(std::string_view text);
 // The inverse, for messages and status output: "1h30m", "500ms", "0s".
 std::string FormatDuration(Millis d);

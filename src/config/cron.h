@@ -1,7 +1,9 @@
 // Five-field cron expressions evaluated in UTC: "minute hour day-of-month month day-of-week".
 // Fields accept '*', numbers, ranges 'a-b', lists 'a,b', steps '*/n' and 'a-b/n'; day-of-week
 // 0-7 (0 and 7 are Sunday). As in Vixie cron, when both day fields are restricted a day matches
-// if either does. Value type; thread-safe to share.
+// if either does; a day field counts as restricted unless it starts with '*' (so "*/2" does not).
+// Month and weekday names (jan, sun) and @yearly, @monthly, @weekly, @daily, @hourly are
+// accepted too. Value type; thread-safe to share.
 #pragma once
 
 #include <bitset>
@@ -21,7 +23,8 @@ struct CronSpec {
   bool dom_restricted = false;
   bool dow_restricted = false;
 
-  // The first minute strictly after `t` that matches, in UTC.
+  // The first minute strictly after `t` that matches, in UTC; time_point::max() when none does
+  // within ten years (an impossible date such as "0 0 31 2 *").
   std::chrono::system_clock::time_point NextAfter(std::chrono::system_clock::time_point t) const;
   // True when the minute containing `t` matches.
   bool Matches(std::chrono::system_clock::time_point t) const;

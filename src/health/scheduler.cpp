@@ -23,6 +23,8 @@ Scheduler::Scheduler(const Clock& clock, Executor& executor, SchedulerConfig con
 
 void Scheduler::SetCheckListener(CheckListener listener) { listener_ = std::move(listener); }
 
+void Scheduler::SetWakeup(std::function<void()> wakeup) { wakeup_ = std::move(wakeup); }
+
 SysTime Scheduler::Tick() {
   std::vector<ApiTask> tasks;
   SysTime next;
@@ -44,7 +46,8 @@ SysTime Scheduler::Tick() {
       }
     }
   }
-  PostAll(tasks);
+  // Not PostAll(): Tick's caller already waits for `next`, so no wake-up is needed.
+  for (auto& t : tasks) executor_.Post(std::move(t));
   return next;
 }
 
@@ -92,13 +95,15 @@ void Scheduler::DispatchLocked(SysTime now, std::vector<ApiTask>& out) {
   const int c = config_.concurrency;
   const auto step = RampWindow(config_) / c;
   auto round_it = rounds_.find(current_round_);
+  ramp_waiting_ = false;
   while (in_flight_ < c) {
     if (!health_queue_.empty()) {
       const QueuedCheck& front = health_queue_.front();
       if (front.round == current_round_ && round_it != rounds_.end() &&
           round_dispatched_ < static_cast<size_t>(c) &&
           now < round_it->second.start + step * static_cast<int64_t>(round_dispatched_)) {
-        break;  // ramping up: the next slot opens later
+        ramp_waiting_ = true;  // ramping up: the next slot opens later
+        break;
       }
       QueuedCheck check = std::move(health_queue_.front());
       health_queue_.pop_front();
@@ -148,6 +153,12 @@ void Scheduler::FinishCheckLocked(uint64_t round, SysTime now) {
 void Scheduler::PostAll(std::vector<ApiTask>& tasks) {
   for (auto& t : tasks) executor_.Post(std::move(t));
   tasks.clear();
+  bool wake;
+  {
+    std::lock_guard lock(mu_);
+    wake = ramp_waiting_;
+  }
+  if (wake && wakeup_) wakeup_();
 }
 
 void Scheduler::Reconfigure(SchedulerConfig config) {

@@ -54,6 +54,9 @@ class Scheduler {
 
   // Called after every health result, on the executor thread that got it. Set before Tick().
   void SetCheckListener(CheckListener listener);
+  // Called (without locks) when a result made something due earlier than the last Tick() said,
+  // e.g. the first round's ramp after the first discovery. Set before Tick().
+  void SetWakeup(std::function<void()> wakeup);
 
   FleetSnapshot Snapshot() const;
   bool Ready() const;  // the first discovery succeeded
@@ -87,11 +90,13 @@ class Scheduler {
                  hotdata::ApiResult<hotdata::ConnectionDetails> result);
   void OnHealth(const QueuedCheck& check, hotdata::ApiResult<hotdata::HealthResponse> result,
                 double seconds);
+  // Posts `tasks`, then wakes the loop when queued checks wait for a ramp slot.
   void PostAll(std::vector<ApiTask>& tasks);
 
   const Clock& clock_;
   Executor& executor_;
-  CheckListener listener_;  // set once before the first Tick
+  CheckListener listener_;        // set once before the first Tick
+  std::function<void()> wakeup_;  // set once before the first Tick
 
   mutable std::mutex mu_;
   // Guarded by mu_.
@@ -105,6 +110,7 @@ class Scheduler {
   uint64_t current_round_ = 0;
   size_t round_dispatched_ = 0;  // checks of the current round started so far (for the ramp)
   int in_flight_ = 0;
+  bool ramp_waiting_ = false;  // the last dispatch stopped at a ramp slot
   bool discovery_in_flight_ = false;
   bool discovered_ = false;
   SysTime next_discovery_{};

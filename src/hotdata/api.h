@@ -40,10 +40,15 @@ enum class ErrorKind {
 
 struct ApiError {
   ErrorKind kind = ErrorKind::kConnection;
-  int status = 0;            // HTTP status for kHttpStatus (and kInvalidResponse), else 0
-  std::string code;          // the API's error code ("NOT_FOUND") when the body had one
-  std::string message;       // human readable; never contains the token
-  std::chrono::milliseconds retry_after{0};  // from a Retry-After header, 0 when none
+  int status = 0;    // HTTP status for kHttpStatus (and kInvalidResponse), else 0
+  std::string code;  // the API's error code ("NOT_FOUND") when the body had one
+  // Human readable; never contains the token. ToString() puts it after a prefix of the kind:
+  // "timeout <message>" (message like "after 15s"), "connection error: <message>",
+  // "invalid response (HTTP 200): <field path: problem>", "cancelled[: <message>]".
+  std::string message;
+  // From a Retry-After header (429/503), 0 when none. Set also when the client gave up because
+  // waiting that long would pass the call's deadline: do not ask again before it has passed.
+  std::chrono::milliseconds retry_after{0};
 
   // The `code` label of hotdata_api_requests_total: "404", "timeout", "connection_error",
   // "invalid_response", "cancelled".
@@ -51,7 +56,9 @@ struct ApiError {
   // One line for logs and /api/v1/status, e.g. `HTTP 404 NOT_FOUND: Connection 'x' not found`.
   std::string ToString() const;
   // True for a 400 or 409: retrying the same request cannot succeed.
-  bool IsPermanent() const { return kind == ErrorKind::kHttpStatus && (status == 400 || status == 409); }
+  bool IsPermanent() const {
+    return kind == ErrorKind::kHttpStatus && (status == 400 || status == 409);
+  }
 };
 
 template <typename T>

@@ -1,1 +1,114 @@
-namespace hdm {}  // placeholder
+#include "metrics/metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <array>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include "metrics/exposition.h"
+#include "metrics/fleet_metrics.h"
+#include "metrics/process_metrics.h"
+
+namespace hdm {
+
+namespace {
+
+const prometheus::Histogram::BucketBoundaries kRequestBuckets = {
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30};
+
+}  // namespace
+
+struct Metrics::Impl {
+  Impl()
+      : registry(std::make_shared<prometheus::Registry>()),
+        requests(prometheus::BuildCounter()
+                     .Name("hotdata_api_requests_total")
+                     .Help("HTTP requests sent to the Hotdata API, each retry attempt counted, "
+                           "by operation and HTTP status or failure code.")
+                     .Register(*registry)),
+        durations(prometheus::BuildHistogram()
+                      .Name("hotdata_api_request_duration_seconds")
+                      .Help("Duration of HTTP requests to the Hotdata API, in seconds.")
+                      .Register(*registry)),
+        reload_successful(prometheus::BuildGauge()
+                              .Name("hotdata_monitor_config_last_reload_successful")
+                              .Help("1 if the last configuration load or reload succeeded, else 0.")
+                              .Register(*registry)
+                              .Add({})),
+        reload_timestamp(prometheus::BuildGauge()
+                             .Name("hotdata_monitor_config_last_reload_success_timestamp_seconds")
+                             .Help("Unix time of the last successful configuration load or reload.")
+                             .Register(*registry)
+                             .Add({})) {
+    prometheus::BuildGauge()
+        .Name("hotdata_monitor_build_info")
+        .Help("Version and revision the monitor was built from; always 1.")
+        .Register(*registry)
+        .Add({{"version", HDM_VERSION}, {"revision", HDM_REVISION}})
+        .Set(1);
+    for (int i = 0; i < hotdata::kOperationCount; ++i) {
+      const std::string name(hotdata::OperationName(static_cast<hotdata::Operation>(i)));
+      duration_by_op[i] = &durations.Add({{"operation", name}}, kRequestBuckets);
+    }
+  }
+
+  std::shared_ptr<prometheus::Registry> registry;
+  prometheus::Family<prometheus::Counter>& requests;
+  prometheus::Family<prometheus::Histogram>& durations;
+  prometheus::Gauge& reload_successful;
+  prometheus::Gauge& reload_timestamp;
+  std::array<prometheus::Histogram*, hotdata::kOperationCount> duration_by_op{};
+
+  std::mutex mu;
+  // The requests_total child of each (operation, code) seen so far. Guarded by mu.
+  std::array<std::map<std::string, prometheus::Counter*, std::less<>>, hotdata::kOperationCount>
+      request_by_op_code;
+};
+
+Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
+Metrics::~Metrics() = default;
+
+void Metrics::OnRequest(hotdata::Operation op, std::string_view code, double seconds) {
+  const auto index = static_cast<size_t>(op);
+  if (index >= impl_->duration_by_op.size()) return;
+  impl_->duration_by_op[index]->Observe(seconds);
+  prometheus::Counter* counter;
+  {
+    std::lock_guard lock(impl_->mu);
+    auto& by_code = impl_->request_by_op_code[index];
+    auto it = by_code.find(code);
+    if (it == by_code.end()) {
+      std::string label(code);
+      prometheus::Counter& added = impl_->requests.Add(
+          {{"operation", std::string(hotdata::OperationName(op))}, {"code", label}});
+      it = by_code.emplace(std::move(label), &added).first;
+    }
+    counter = it->second;
+  }
+  counter->Increment();
+}
+
+void Metrics::SetConfigReload(bool successful, SysTime when) {
+  impl_->reload_successful.Set(successful ? 1 : 0);
+  if (successful) impl_->reload_timestamp.Set(metrics::UnixSeconds(when));
+}
+
+std::string Metrics::Render(const FleetSnapshot& snapshot) const {
+  std::string out;
+  metrics::AppendFleetMetrics(out, snapshot);
+  // A few hundred low-cardinality series: the stock serializer is fast enough here.
+  std::ostringstream registry_text;
+  prometheus::TextSerializer().Serialize(registry_text, impl_->registry->Collect());
+  out += std::move(registry_text).str();
+  metrics::AppendProcessMetrics(out);
+  return out;
+}
+
+}  // namespace hdm

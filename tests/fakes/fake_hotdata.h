@@ -36,10 +36,10 @@ struct FakeConnection {
   int64_t table_count = 0;
   int64_t synced_table_count = 0;
   bool healthy = true;
-  int64_t latency_ms = 5;             // reported in the health answer
-  std::optional<std::string> error;   // health answer's `error` (null when nullopt)
+  int64_t latency_ms = 5;                     // reported in the health answer
+  std::optional<std::string> error;           // health answer's `error` (null when nullopt)
   std::chrono::milliseconds health_delay{0};  // how long the server takes to answer /health
-  bool backs_default_catalog = false;  // purge and delete answer 409
+  bool backs_default_catalog = false;         // purge and delete answer 409
   std::vector<FakeTable> tables;
   // source_type "managed" makes a purge answer 400 (managed catalogs cannot be purged).
 };
@@ -51,8 +51,8 @@ struct ScriptedResponse {
   std::string content_type = "application/json";
   std::map<std::string, std::string> headers;  // e.g. {"Retry-After", "2"}
   std::chrono::milliseconds delay{0};          // before answering
-  bool drop = false;  // close the connection without answering
-  int times = -1;     // how many matching requests it answers; -1: until cleared
+  bool drop = false;                           // close the connection without answering
+  int times = -1;  // how many matching requests it answers; -1: until cleared
 };
 
 struct RecordedRequest {
@@ -60,15 +60,17 @@ struct RecordedRequest {
   std::string path;  // raw, still percent-encoded, without the query
   std::string body;
   std::multimap<std::string, std::string> headers;
-  int remote_port = 0;  // the client socket's port: equal across requests of one keep-alive connection
+  int remote_port =
+      0;  // the client socket's port: equal across requests of one keep-alive connection
   std::string Header(const std::string& name) const;  // case-insensitive; "" when absent
 };
 
 struct FakeServerOptions {
   std::string cert_file;  // both set: serve HTTPS
   std::string key_file;
-  std::string expected_token;  // non-empty: requests without `Bearer <token>` get 401
+  std::string expected_token;          // non-empty: requests without `Bearer <token>` get 401
   int keep_alive_timeout_seconds = 1;  // keeps Stop() quick in tests
+  size_t keep_alive_max_count = 1000;  // requests per connection before the server closes it
   int threads = 8;
 };
 
@@ -80,8 +82,12 @@ class FakeHotdataServer {
   FakeHotdataServer& operator=(const FakeHotdataServer&) = delete;
 
   // Binds 127.0.0.1:port (0: any free port) and serves from a background thread; returns the
-  // bound port, or -1 when it could not bind.
+  // bound port, or -1 when it could not bind (or the TLS files do not load). Already running:
+  // returns the current port.
   int Start(int port = 0);
+  // Cuts pending health and scripted delays short, then waits for in-flight requests and for
+  // idle keep-alive connections (at most keep_alive_timeout_seconds). The workspace, scripts and
+  // recorded requests survive: Start() may serve again, on the same port too.
   void Stop();
   int port() const;
   std::string base_url() const;  // "http://127.0.0.1:PORT" (https when TLS)
@@ -95,7 +101,8 @@ class FakeHotdataServer {
   std::vector<FakeConnection> Connections() const;
 
   // Scripts answer requests whose method and raw path match exactly (path as sent, without the
-  // query). The most recently added matching script with answers left wins.
+  // query). The most recently added matching script with answers left wins. A script answers
+  // before the token check; its request is recorded like any other.
   void Script(const std::string& method, const std::string& path, ScriptedResponse response);
   void ClearScripts();
 

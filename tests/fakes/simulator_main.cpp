@@ -1,1 +1,181 @@
-int main() { return 0; }
+// hotdata-simulator: a simulated Hotdata workspace for demos and benchmarks, served by the fake
+// API of the integration tests. The first stdout line is
+// "hotdata-simulator listening on http://127.0.0.1:PORT"; SIGINT or SIGTERM stops it (exit 0).
+#include <signal.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "fakes/fake_hotdata.h"
+#include "fakes/sim_workspace.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: hotdata-simulator [flags]
+  --listen-port P    port on 127.0.0.1 (default 0: any free port)
+  --url-file F       write the base URL to F once listening
+  --connections N    number of connections (default 12)
+  --tls              serve HTTPS with a self-signed certificate written to a temp dir
+  --token T          require "Authorization: Bearer T" (default: no check)
+  --latency-ms L     every health check answers L ms late and reports L ms more (default 0)
+  --seed S           seed of the simulated data and jitter (default 1)
+  --static           all healthy, nothing changes (for benchmarks)
+  --help             this text
+)";
+
+struct Flags {
+  int port = 0;
+  std::string url_file;
+  bool tls = false;
+  std::string token;
+  hdm::fake::SimOptions sim;
+};
+
+std::optional<long> ParseNumber(const std::string& text, long min, long max) {
+  char* end = nullptr;
+  errno = 0;
+  const long value = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || value < min || value > max) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// Returns the flags, or the exit code when the program must end (--help: 0, a bad flag: 2).
+std::variant<Flags, int> ParseFlags(int argc, char** argv) {
+  Flags flags;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (arg == "--tls") {
+      flags.tls = true;
+      continue;
+    }
+    if (arg == "--static") {
+      flags.sim.evolve = false;
+      continue;
+    }
+    const bool takes_value = arg == "--listen-port" || arg == "--connections" ||
+                             arg == "--latency-ms" || arg == "--seed" || arg == "--url-file" ||
+                             arg == "--token";
+    if (!takes_value) {
+      std::cerr << "hotdata-simulator: unknown flag " << arg << "\n" << kUsage;
+      return 2;
+    }
+    if (i + 1 >= argc) {
+      std::cerr << "hotdata-simulator: " << arg << " needs a value\n";
+      return 2;
+    }
+    const std::string value = argv[++i];
+    std::optional<long> number = 0;
+    if (arg == "--listen-port") {
+      number = ParseNumber(value, 0, 65535);
+      if (number) flags.port = static_cast<int>(*number);
+    } else if (arg == "--connections") {
+      number = ParseNumber(value, 1, 100'000);
+      if (number) flags.sim.connections = static_cast<int>(*number);
+    } else if (arg == "--latency-ms") {
+      number = ParseNumber(value, 0, 60'000);
+      if (number) flags.sim.latency = std::chrono::milliseconds(*number);
+    } else if (arg == "--seed") {
+      number = ParseNumber(value, 0, 0xffffffffL);
+      if (number) flags.sim.seed = static_cast<uint32_t>(*number);
+    } else if (arg == "--url-file") {
+      flags.url_file = value;
+    } else {
+      flags.token = value;
+    }
+    if (!number) {
+      std::cerr << "hotdata-simulator: invalid value for " << arg << ": " << value << "\n";
+      return 2;
+    }
+  }
+  return flags;
+}
+
+// Written then renamed, so that a reader polling the file never sees half a URL.
+bool WriteUrlFile(const std::string& path, const std::string& url) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << url << "\n";
+    if (!out.flush()) return false;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  return !ec;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = ParseFlags(argc, argv);
+  if (const int* code = std::get_if<int>(&parsed)) return *code;
+  const Flags flags = std::get<Flags>(parsed);
+
+  // Blocked before any thread starts, so that only the wait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  hdm::fake::FakeServerOptions options;
+  options.expected_token = flags.token;
+  options.keep_alive_timeout_seconds = 2;  // bounds how long a stop waits for idle clients
+  options.threads = 16;
+  std::string cert_dir;
+  if (flags.tls) {
+    char dir_template[] = "/tmp/hotdata-simulator-XXXXXX";
+    if (!mkdtemp(dir_template)) {
+      std::perror("hotdata-simulator: mkdtemp");
+      return 1;
+    }
+    cert_dir = dir_template;
+    if (auto written = hdm::fake::WriteSelfSignedCert(cert_dir); !written) {
+      std::cerr << "hotdata-simulator: " << written.error() << "\n";
+      return 1;
+    }
+    options.cert_file = cert_dir + "/cert.pem";
+    options.key_file = cert_dir + "/key.pem";
+  }
+
+  hdm::fake::FakeHotdataServer server(options);
+  for (auto& connection : hdm::fake::BuildWorkspace(flags.sim)) server.Upsert(connection);
+  hdm::fake::SimEvolution evolution(server, flags.sim);
+  if (server.Start(flags.port) < 0) {
+    std::cerr << "hotdata-simulator: cannot listen on 127.0.0.1:" << flags.port << "\n";
+    return 1;
+  }
+  std::cout << "hotdata-simulator listening on " << server.base_url() << std::endl;
+  if (flags.tls) std::cout << "hotdata-simulator certificate: " << options.cert_file << std::endl;
+  if (!flags.url_file.empty() && !WriteUrlFile(flags.url_file, server.base_url())) {
+    std::cerr << "hotdata-simulator: cannot write " << flags.url_file << "\n";
+    return 1;
+  }
+
+  // The main thread both ticks the evolution once a second and waits for the stop signal.
+  const auto start = std::chrono::steady_clock::now();
+  const timespec one_second{1, 0};
+  while (true) {
+    const int signal = sigtimedwait(&stop_signals, nullptr, &one_second);
+    if (signal == SIGINT || signal == SIGTERM) break;
+    evolution.Tick(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start));
+  }
+  server.Stop();
+  if (!cert_dir.empty()) std::filesystem::remove_all(cert_dir);
+  std::cout << "hotdata-simulator stopped" << std::endl;
+  return 0;
+}

@@ -1,0 +1,44 @@
+// Metrics: every metric family of the monitor, declared in one place, and the text exposition
+// (format 0.0.4) of /metrics.
+//
+// Per-connection series are not kept in a prometheus-cpp registry: they are rendered straight
+// from a FleetSnapshot on each scrape, so a connection that left the fleet simply stops being
+// rendered and the cost is one pass over the snapshot. Low-cardinality families (API requests,
+// build info, reload status) live in a prometheus-cpp registry and are serialized after them.
+//
+// Thread-safe: OnRequest() is called by every worker, Render() by the HTTP server threads.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "health/connection_state.h"
+#include "hotdata/api.h"
+
+namespace hdm {
+
+class Metrics final : public hotdata::RequestObserver {
+ public:
+  Metrics();
+  ~Metrics() override;
+
+  // hotdata_api_requests_total{operation,code} and hotdata_api_request_duration_seconds.
+  // Cheap and thread-safe; an operation outside hotdata::Operation is ignored.
+  void OnRequest(hotdata::Operation op, std::string_view code, double seconds) override;
+
+  // hotdata_monitor_config_last_reload_successful and ..._success_timestamp_seconds; the
+  // timestamp moves only when `successful`. Call it for the initial load too. Thread-safe.
+  void SetConfigReload(bool successful, SysTime when);
+
+  // The whole exposition: fleet series from `snapshot`, the registry's families, process_*.
+  // Each family appears once with HELP and TYPE, its series contiguous. Thread-safe.
+  std::string Render(const FleetSnapshot& snapshot) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hdm

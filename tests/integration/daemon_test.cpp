@@ -1,0 +1,134 @@
+// The real daemon components against the fake Hotdata API, over HTTP on 127.0.0.1.
+#include <gtest/gtest.h>
+
+#include "integration/harness.h"
+
+namespace hdm::testing {
+namespace {
+
+std::string Labels(const std::string& id, const std::string& name) {
+  return "{connection_id=\"" + id + "\",connection=\"" + name + "\"}";
+}
+
+TEST(DaemonTest, ExportsEveryConnectionWithTheRightValues) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.WaitForRounds(1));
+  ASSERT_TRUE(WaitFor([&] {
+    return SeriesValue(h.Metrics(), "hotdata_connection_tables" + Labels("conn_sf", "analytics-sf"))
+        .has_value();
+  }));
+  const std::string m = h.Metrics();
+  EXPECT_EQ(SeriesValue(m, "hotdata_connection_healthy" + Labels("conn_pg", "prod-pg")), 1);
+  EXPECT_EQ(SeriesValue(m, "hotdata_connection_healthy" + Labels("conn_sf", "analytics-sf")), 0);
+  EXPECT_EQ(SeriesValue(m, "hotdata_connection_latency_seconds" + Labels("conn_pg", "prod-pg")),
+            0.042);
+  EXPECT_EQ(
+      SeriesValue(m, "hotdata_connection_latency_seconds" + Labels("conn_sf", "analytics-sf")),
+      1.5);
+  EXPECT_EQ(SeriesValue(m, "hotdata_connection_check_success" + Labels("conn_my", "prod-mysql")),
+            1);
+  EXPECT_GE(*SeriesValue(m, "hotdata_connection_consecutive_failures" +
+                                Labels("conn_sf", "analytics-sf")),
+            1);
+  EXPECT_EQ(SeriesValue(m, "hotdata_connection_tables" + Labels("conn_pg", "prod-pg")), 12);
+  EXPECT_EQ(SeriesValue(m, "hotdata_connection_synced_tables" + Labels("conn_pg", "prod-pg")), 10);
+  EXPECT_EQ(SeriesValue(m, "hotdata_connection_info{connection_id=\"conn_my\",connection=\"prod-"
+                           "mysql\",source_type=\"mysql\"}"),
+            1);
+  EXPECT_TRUE(
+      SeriesValue(m, "hotdata_connection_last_check_timestamp_seconds" + Labels("conn_pg", "prod-pg"))
+          .has_value());
+  EXPECT_EQ(SeriesValue(m, "hotdata_monitor_connections"), 3);
+  EXPECT_GT(*SeriesValue(m, "hotdata_api_requests_total{code=\"200\","
+                            "operation=\"check_connection_health\"}"),
+            2);
+  EXPECT_EQ(SeriesValue(m, "hotdata_monitor_config_last_reload_successful"), 1);
+  EXPECT_NE(m.find("process_resident_memory_bytes "), std::string::npos);
+}
+
+TEST(DaemonTest, SendsTokenAndWorkspaceOnEveryRequestAndServesStatus) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.WaitForRounds(1));
+  const auto requests = h.fake().Requests();
+  ASSERT_FALSE(requests.empty());
+  for (const auto& r : requests) {
+    EXPECT_EQ(r.Header("Authorization"), std::string("Bearer ") + kToken) << r.path;
+    EXPECT_EQ(r.Header("X-Workspace-Id"), "ws_test") << r.path;
+  }
+  auto status = h.Get("/api/v1/status");
+  EXPECT_EQ(status.status, 200);
+  EXPECT_NE(status.body.find("\"prod-pg\""), std::string::npos);
+  EXPECT_NE(status.body.find("connection refused"), std::string::npos);
+  EXPECT_EQ(status.body.find(kToken), std::string::npos);
+}
+
+TEST(DaemonTest, ARemovedConnectionLosesAllItsSeries) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.WaitForRounds(1));
+  ASSERT_NE(h.Metrics().find("conn_my"), std::string::npos);
+  h.fake().Remove("conn_my");
+  EXPECT_TRUE(WaitFor([&] { return h.Metrics().find("conn_my") == std::string::npos; }));
+  EXPECT_NE(h.Metrics().find("conn_pg"), std::string::npos);
+}
+
+TEST(DaemonTest, AFailedOrMalformedListKeepsTheKnownSet) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.WaitForRounds(1));
+  h.fake().Script("GET", "/v1/connections", {.status = 200, .body = "{\"connections\": [{\"id\":"});
+  ASSERT_TRUE(WaitFor([&] {
+    auto v = SeriesValue(h.Metrics(), "hotdata_monitor_discovery_failures_total");
+    return v && *v >= 1;
+  }));
+  h.fake().Script("GET", "/v1/connections", {.status = 503, .body = "<html>busy</html>"});
+  const uint64_t rounds = h.daemon().scheduler().RoundsCompleted();
+  ASSERT_TRUE(h.WaitForRounds(rounds + 2));
+  const std::string m = h.Metrics();
+  EXPECT_EQ(SeriesValue(m, "hotdata_monitor_connections"), 3);
+  EXPECT_EQ(SeriesValue(m, "hotdata_connection_healthy" + Labels("conn_pg", "prod-pg")), 1);
+}
+
+TEST(DaemonTest, ReadyOnlyAfterTheFirstDiscovery) {
+  DaemonHarness h;
+  // A second daemon against the same fake, started while the list fails.
+  h.fake().Script("GET", "/v1/connections", {.status = 503, .body = "{}"});
+  TempDir dir;
+  const std::string token = dir.Write("token", kToken);
+  const std::string cfg = dir.Write("c.yaml", TestConfig(h.fake().base_url(), token));
+  auto d = Daemon::Create({.config_path = cfg});
+  ASSERT_TRUE(d.has_value()) << d.error();
+  auto port = (*d)->Start();
+  ASSERT_TRUE(port.has_value());
+  auto readyz = [&] {
+    httplib::Client cli("127.0.0.1", *port);
+    auto r = cli.Get("/readyz");
+    return r ? r->status : -1;
+  };
+  EXPECT_EQ(readyz(), 503);
+  EXPECT_TRUE(WaitFor([&] { return (*d)->scheduler().Snapshot().discoveries_failed >= 1; }));
+  EXPECT_EQ(readyz(), 503);
+  h.fake().ClearScripts();
+  EXPECT_TRUE(WaitFor([&] { return readyz() == 200; }));
+  (*d)->Stop();
+}
+
+TEST(DaemonTest, MetricsAreGzippedWhenAsked) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.WaitForRounds(1));
+  auto plain = h.Get("/metrics");
+  auto gz = h.Get("/metrics", true);
+  EXPECT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.content_encoding, "");
+  EXPECT_EQ(gz.status, 200);
+  EXPECT_EQ(gz.content_encoding, "gzip");
+  EXPECT_NE(gz.body.find("# TYPE hotdata_connection_healthy gauge"), std::string::npos);
+}
+
+TEST(DaemonTest, HealthzAndUnknownPaths) {
+  DaemonHarness h;
+  EXPECT_EQ(h.Get("/healthz").status, 200);
+  EXPECT_EQ(h.Get("/nope").status, 404);
+  EXPECT_EQ(h.Get("/").status, 200);
+}
+
+}  // namespace
+}  // namespace hdm::testing

@@ -1,0 +1,137 @@
+#include "metrics/metrics.h"
+
+#include <optional>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace hdm {
+namespace {
+
+using hotdata::Operation;
+
+// The value of the sample whose name and labels are exactly `series`; nullopt when absent.
+std::optional<double> SampleValue(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+        line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+int CountLines(const std::string& text, const std::string& prefix) {
+  std::istringstream in(text);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) n += line.starts_with(prefix) ? 1 : 0;
+  return n;
+}
+
+TEST(MetricsTest, ConcurrentRequestsAreAllCounted) {
+  Metrics metrics;
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 5000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&metrics, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // Every thread reports 200s; odd threads also create new codes while others count.
+        metrics.OnRequest(Operation::kCheckConnectionHealth, "200", 0.02);
+        if (t % 2 == 1)
+          metrics.OnRequest(Operation::kListConnections, i % 2 ? "503" : "timeout", 3);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+
+  const std::string out = metrics.Render(FleetSnapshot{});
+  EXPECT_EQ(
+      SampleValue(out,
+                  R"(hotdata_api_requests_total{code="200",operation="check_connection_health"})"),
+      kThreads * kPerThread);
+  EXPECT_EQ(
+      SampleValue(out, R"(hotdata_api_requests_total{code="503",operation="list_connections"})"),
+      kThreads / 2 * kPerThread / 2);
+  EXPECT_EQ(SampleValue(
+                out, R"(hotdata_api_requests_total{code="timeout",operation="list_connections"})"),
+            kThreads / 2 * kPerThread / 2);
+  EXPECT_EQ(
+      SampleValue(
+          out,
+          R"(hotdata_api_request_duration_seconds_count{operation="check_connection_health"})"),
+      kThreads * kPerThread);
+  EXPECT_EQ(
+      SampleValue(
+          out,
+          R"(hotdata_api_request_duration_seconds_bucket{operation="check_connection_health",le="0.025"})"),
+      kThreads * kPerThread);
+  EXPECT_EQ(
+      SampleValue(
+          out,
+          R"(hotdata_api_request_duration_seconds_bucket{operation="list_connections",le="2.5"})"),
+      0);
+  EXPECT_EQ(
+      SampleValue(
+          out,
+          R"(hotdata_api_request_duration_seconds_bucket{operation="list_connections",le="5"})"),
+      kThreads / 2 * kPerThread);
+  EXPECT_EQ(CountLines(out, "hotdata_api_requests_total{"), 3);
+}
+
+TEST(MetricsTest, DurationHistogramsExistForEveryOperationBeforeAnyRequest) {
+  const std::string out = Metrics().Render(FleetSnapshot{});
+  EXPECT_EQ(CountLines(out, "hotdata_api_request_duration_seconds_count{"),
+            hotdata::kOperationCount);
+  EXPECT_EQ(
+      CountLines(out,
+                 R"(hotdata_api_request_duration_seconds_bucket{operation="get_table_profile")"),
+      14);  // 13 bounds and +Inf
+  EXPECT_EQ(
+      SampleValue(out,
+                  R"(hotdata_api_request_duration_seconds_count{operation="purge_table_cache"})"),
+      0);
+  EXPECT_EQ(CountLines(out, "hotdata_api_requests_total"), 0);
+}
+
+TEST(MetricsTest, ConfigReloadTimestampMovesOnlyOnSuccess) {
+  Metrics metrics;
+  const SysTime t1 = SysTime(std::chrono::seconds(1'700'000'000));
+  metrics.SetConfigReload(true, t1);
+  std::string out = metrics.Render(FleetSnapshot{});
+  EXPECT_EQ(SampleValue(out, "hotdata_monitor_config_last_reload_successful"), 1);
+  EXPECT_EQ(SampleValue(out, "hotdata_monitor_config_last_reload_success_timestamp_seconds"),
+            1'700'000'000);
+
+  metrics.SetConfigReload(false, t1 + std::chrono::seconds(60));
+  out = metrics.Render(FleetSnapshot{});
+  EXPECT_EQ(SampleValue(out, "hotdata_monitor_config_last_reload_successful"), 0);
+  EXPECT_EQ(SampleValue(out, "hotdata_monitor_config_last_reload_success_timestamp_seconds"),
+            1'700'000'000);
+}
+
+TEST(MetricsTest, RenderHasBuildInfoFleetAndProcessFamilies) {
+  FleetSnapshot snapshot;
+  ConnectionState c;
+  c.info = {"c1", "alpha", "postgres"};
+  snapshot.connections.push_back(c);
+  const std::string out = Metrics().Render(snapshot);
+  EXPECT_EQ(SampleValue(out, "hotdata_monitor_build_info{revision=\"" HDM_REVISION
+                             "\",version=\"" HDM_VERSION "\"}"),
+            1);
+  EXPECT_EQ(
+      SampleValue(
+          out,
+          R"(hotdata_connection_info{connection_id="c1",connection="alpha",source_type="postgres"})"),
+      1);
+  EXPECT_EQ(SampleValue(out, "hotdata_monitor_connections"), 1);
+  EXPECT_GT(SampleValue(out, "process_resident_memory_bytes").value_or(0), 0);
+}
+
+}  // namespace
+}  // namespace hdm
