@@ -112,8 +112,19 @@ class HttpHotdataApi final : public HotdataApi {
     return Empty{};
   }
 
+  // RunAttempts, with anything thrown (an allocation failure, an observer) made an error.
   std::expected<void, ApiError> Run(Operation op, const HttpRequest& request,
-                                    Clock::time_point deadline, const AcceptFn& accept);
+                                    Clock::time_point deadline, const AcceptFn& accept) {
+    try {
+      return RunAttempts(op, request, deadline, accept);
+    } catch (const std::exception& e) {
+      return std::unexpected(ErrorOf(ErrorKind::kConnection, Excerpt(e.what())));
+    } catch (...) {
+      return std::unexpected(ErrorOf(ErrorKind::kConnection, "unexpected failure"));
+    }
+  }
+  std::expected<void, ApiError> RunAttempts(Operation op, const HttpRequest& request,
+                                            Clock::time_point deadline, const AcceptFn& accept);
   std::expected<void, ApiError> Judge(const HttpRequest& request, const HttpAnswer& answer,
                                       const AcceptFn& accept) const;
 
@@ -123,9 +134,9 @@ class HttpHotdataApi final : public HotdataApi {
 
 // Runs the attempts of one call. Retries only GETs, only for a failure before any answer or a
 // 429/502/503/504, and never waits past `deadline`.
-std::expected<void, ApiError> HttpHotdataApi::Run(Operation op, const HttpRequest& request,
-                                                  Clock::time_point deadline,
-                                                  const AcceptFn& accept) {
+std::expected<void, ApiError> HttpHotdataApi::RunAttempts(Operation op, const HttpRequest& request,
+                                                          Clock::time_point deadline,
+                                                          const AcceptFn& accept) {
   const bool may_retry = request.method == "GET";
   const int max_attempts = may_retry ? std::max(1, options_.attempts) : 1;
   for (int attempt = 1;; ++attempt) {

@@ -91,18 +91,20 @@ bool HttpTransport::WaitCancelled(milliseconds d) {
 
 std::expected<HttpAnswer, TransportFailure> HttpTransport::Send(const HttpRequest& request,
                                                                 milliseconds timeout) {
-  if (!client_) return std::unexpected(Failure(ErrorKind::kConnection, init_error_, false));
   {
     std::lock_guard lock(mu_);
     if (cancelled_) return std::unexpected(Cancelled());
+    if (!client_) return std::unexpected(Failure(ErrorKind::kConnection, init_error_, false));
     in_flight_ = true;
   }
   std::expected<HttpAnswer, TransportFailure> result;
   try {
-    result = SendLocked(request, timeout);
+    result = Exchange(request, timeout);
   } catch (const std::exception& e) {
     result = std::unexpected(
         Failure(ErrorKind::kConnection, Redact(Excerpt(e.what()), options_.token), false));
+  } catch (...) {
+    result = std::unexpected(Failure(ErrorKind::kConnection, "unexpected failure", false));
   }
   std::lock_guard lock(mu_);
   in_flight_ = false;
@@ -111,8 +113,8 @@ std::expected<HttpAnswer, TransportFailure> HttpTransport::Send(const HttpReques
   return result;
 }
 
-std::expected<HttpAnswer, TransportFailure> HttpTransport::SendLocked(const HttpRequest& request,
-                                                                      milliseconds timeout) {
+std::expected<HttpAnswer, TransportFailure> HttpTransport::Exchange(const HttpRequest& request,
+                                                                    milliseconds timeout) {
   timeout = std::max(timeout, milliseconds(1));
   client_->set_connection_timeout(timeout);
   client_->set_read_timeout(timeout);

@@ -60,8 +60,8 @@ class HttpTransport {
   bool WaitCancelled(std::chrono::milliseconds d);
 
  private:
-  std::expected<HttpAnswer, TransportFailure> SendLocked(const HttpRequest& request,
-                                                         std::chrono::milliseconds timeout);
+  std::expected<HttpAnswer, TransportFailure> Exchange(const HttpRequest& request,
+                                                       std::chrono::milliseconds timeout);
   TransportFailure MapError(int httplib_error, std::chrono::steady_clock::duration elapsed,
                             std::chrono::milliseconds timeout) const;
 

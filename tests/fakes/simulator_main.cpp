@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
   hdm::fake::FakeServerOptions options;
   options.expected_token = flags.token;
   options.keep_alive_timeout_seconds = 2;  // bounds how long a stop waits for idle clients
-  options.threads = 16;
+  options.threads = 64;                    // an idle keep-alive connection holds one
   std::string cert_dir;
   if (flags.tls) {
     char dir_template[] = "/tmp/hotdata-simulator-XXXXXX";

@@ -28,13 +28,13 @@ class HttpClientTlsTest : public ::testing::Test {
     std::filesystem::remove_all(dir_, ignored);
   }
 
-  ClientOptions Options() const {
+  ClientOptions Options() {
     ClientOptions o;
     o.base_url = server_->base_url();
     o.token = kToken;
     o.backoff = milliseconds(10);
     o.timeout = milliseconds(2000);
-    o.observer = const_cast<RecordingObserver*>(&observer_);
+    o.observer = &observer_;
     return o;
   }
 

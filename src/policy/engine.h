@@ -1,0 +1,174 @@
+// PolicyEngine: decides which purges the configured policies call for, and which of them the
+// safeties hold back. Start here for anything about policies.
+//
+// The engine is pure: state and time in, decisions out. It has no threads, does no I/O and
+// never reads a clock: every input carries the time it happened (`now`). The same inputs in the
+// same order give the same decisions, which is what the tests rely on. It performs nothing: a
+// PolicyRunner performs the decisions and the outcomes come back through OnOutcome().
+//
+// Conditions fire once per episode, on the edge (like a Prometheus alert with `for:`):
+//   unhealthy       an unhealthy run reached `after_failures` answers and/or lasted `for` (from
+//                   its first to its latest unhealthy answer; both must hold when both are given)
+//   recovered       a healthy answer ended an unhealthy run that met `after_failures` and/or
+//                   `for` (first unhealthy answer to the healthy one)
+//   latency_above   every answer of a run above `threshold`, from the first to the latest >= `for`
+//   schedule        each cron point (UTC) or `every` period; `every` first fires one period after
+//                   the engine first evaluates it. After a restart the next firing is the persisted
+//                   last one plus the period (or the next grid point after now): nothing repeats,
+//                   nothing is caught up
+//   table_stale     a profile of a `tables:` table shows synced_at older than `max_age`; fresh
+//                   again (a profile within max_age) ends the episode
+//   tables_changed  table_count or synced_table_count differ between two discoveries
+// Only valid health answers count: a failed check (CheckEvent::answered == false) neither opens,
+// extends, ends nor fires anything.
+//
+// Safeties, in this order; the first that holds suppresses the decision: maintenance window,
+// permanent mark, per (policy, target) cooldown, the hourly budget, the outage pause (now, or at
+// any moment of the episode: an episode that overlapped a pause never fires). A decision that
+// passes is kPerform, or kDryRun under safety.dry_run or the policy's dry_run. A suppressed
+// decision consumes its edge: it is reported once and not retried when the safety lifts.
+//
+// Effects of a decision: kDryRun starts the cooldown and spends no budget. kPerform spends budget
+// at once (every purge request sent counts: a request that failed may still have purged) and
+// holds the target in cooldown until OnOutcome(): success and kFailed start the cooldown from the
+// outcome; kPermanentError marks the target (for every policy) until the config changes;
+// kTransientError starts no cooldown and schedules one retry, one scheduler interval later,
+// which passes every safety again and spends budget again.
+//
+// Not thread-safe: one owner serialises every call (PolicyService does).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "config/config.h"
+#include "health/connection_state.h"
+#include "health/scheduler.h"
+#include "policy/decision.h"
+#include "policy/policy_state.h"
+
+namespace hdm::policy {
+
+// One policy's state on one connection, for /api/v1/status.
+struct PolicyStatus {
+  std::string policy;
+  bool dry_run = false;
+  bool episode_open = false;  // a run of the condition is in progress (or a table is stale)
+  bool episode_fired = false;
+  std::optional<SysTime> episode_since;
+  std::optional<SysTime> cooldown_until;  // the latest of the connection's targets, when ahead
+  std::optional<std::string> permanent;   // why a target of this connection is marked
+  std::optional<SysTime> retry_due;
+};
+// [{"policy": ..., "dry_run": ..., "episode": {...}|null, "cooldown_until": "...Z"|null, ...}]
+nlohmann::json StatusToJson(const std::vector<PolicyStatus>& statuses);
+
+class PolicyEngine {
+ public:
+  // `state` is what Export() gave before a restart (or empty). Permanent marks made under
+  // another config, and episodes and retries of policies that changed, are dropped.
+  PolicyEngine(std::shared_ptr<const Config> config, PolicyState state);
+
+  // Applies a reloaded config. A policy whose match, when or action changed (or that is gone)
+  // loses its episodes and pending retry; any change of the policies, the tables list or the
+  // API target clears every permanent mark. Cooldowns and budget spending are kept.
+  void Reconfigure(std::shared_ptr<const Config> config);
+
+  // A finished health check (answered or not), at event.at. Call in the order checks finished.
+  void OnCheck(const CheckEvent& event);
+  // The monitored connections after a successful discovery (never with the empty set of a
+  // scheduler that has not discovered yet). Connections not in it lose their episodes, answers
+  // and retries; table counts are compared with the previous discovery's.
+  void OnDiscovery(const std::vector<ConnectionState>& monitored, SysTime now);
+  // A table profile of a `tables:` entry. `synced_at` absent (never synced, or not reported)
+  // leaves that table's episode as it is.
+  void OnTableProfile(const std::string& connection_id, const TableRef& table,
+                      std::optional<SysTime> synced_at, SysTime now);
+
+  // The decisions due at `now`: what the inputs since the last call fired, due schedule points
+  // and due retries, each judged by the safeties. Every kPerform decision must come back through
+  // OnOutcome(); kDryRun and kSuppressed ones need not. Call after inputs and at least every few
+  // seconds (see NextDue()).
+  std::vector<Decision> Evaluate(SysTime now);
+  // How performing a kPerform decision went, at `now`. Other verdicts are ignored.
+  void OnOutcome(const Decision& decision, const Outcome& outcome, SysTime now);
+
+  // What must survive a restart. Expired cooldowns and spending older than an hour are dropped
+  // at each Evaluate().
+  PolicyState Export() const { return state_; }
+  // Every policy that matches the connection, or holds state for it, in config order.
+  std::vector<PolicyStatus> StatusFor(const std::string& connection_id, SysTime now) const;
+  // True while more than safety.pause_when_unhealthy_fraction_above of the recent answers are
+  // unhealthy (hotdata_policy_outage_pause).
+  bool OutagePaused() const { return paused_; }
+  // When Evaluate() next has something to do without new input: a schedule point or a retry.
+  // SysTime{} (the epoch) before the first Evaluate(); nullopt when nothing is scheduled.
+  std::optional<SysTime> NextDue() const;
+
+ private:
+  // A condition that fired, before it is expanded into targets and judged.
+  struct Candidate {
+    std::string policy;
+    std::string connection_id;
+    std::vector<TableRef> tables;  // the tables that triggered (table_stale)
+    std::string trigger;
+    bool overlapped_pause = false;
+    std::optional<TargetKey> retry_target;  // set for the retry of a transient failure
+    std::string retry_connection_name;
+  };
+  struct Answer {
+    bool healthy = false;
+    SysTime at{};
+  };
+  struct InFlight {
+    PolicyKey key;
+    std::optional<SysTime> previous_cooldown;  // restored when the purge did not happen
+  };
+  struct Item;  // a candidate expanded to one target (engine.cpp)
+
+  void ApplyConfig(std::shared_ptr<const Config> config);
+  const PolicyConfig* FindPolicy(const std::string& name) const;
+  std::string ConnectionName(const std::string& id) const;
+
+  // engine_triggers.cpp
+  void OnHealthAnswer(const PolicyConfig& p, const ConnectionState& s, SysTime at);
+  void OnLatencyAnswer(const PolicyConfig& p, const ConnectionState& s, SysTime at);
+  void UpdatePause(SysTime now);
+  void FireSchedules(SysTime now, std::vector<Candidate>& out);
+  SysTime FirstSchedulePoint(const PolicyConfig& p, SysTime now) const;
+  SysTime NextSchedulePoint(const PolicyConfig& p, SysTime point, SysTime now) const;
+
+  // engine.cpp
+  void Prune(SysTime now);
+  std::vector<Item> Expand(std::vector<Candidate> candidates) const;
+  Decision Judge(const Item& item, SysTime now);
+  // The first safety that holds back a purge of `key` now, with its details.
+  std::optional<std::pair<SuppressReason, std::string>> Suppression(const PolicyKey& key,
+                                                                    bool overlapped_pause,
+                                                                    SysTime now) const;
+
+  std::shared_ptr<const Config> config_;
+  std::map<std::string, size_t> policy_index_;  // name -> index in config_->policies
+  PolicyState state_;
+
+  // Not persisted: rebuilt from the first discovery and answers after a start.
+  std::map<std::string, hotdata::ConnectionInfo> known_;  // monitored connections, by id
+  bool discovered_ = false;
+  std::map<std::string, Answer> answers_;  // latest valid answer per connection
+  bool paused_ = false;
+  std::string pause_detail_;
+  std::vector<Candidate> pending_;              // fired since the last Evaluate()
+  std::map<std::string, SysTime> schedule_next_;  // by policy; set at its first Evaluate()
+  bool evaluated_ = false;
+  std::map<uint64_t, InFlight> in_flight_;  // kPerform decisions awaiting OnOutcome()
+  uint64_t next_id_ = 1;
+};
+
+}  // namespace hdm::policy

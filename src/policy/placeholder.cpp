@@ -1,0 +1,1 @@
+namespace hdm {}  // placeholder until the policy engine lands

@@ -1,0 +1,215 @@
+#include "policy/policy_state.h"
+
+#include <chrono>
+
+namespace hdm::policy {
+namespace {
+
+using nlohmann::json;
+
+int64_t ToMs(SysTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+SysTime FromMs(int64_t ms) {
+  return SysTime(std::chrono::duration_cast<SysTime::duration>(std::chrono::milliseconds(ms)));
+}
+
+void PutTarget(json& j, const TargetKey& t) {
+  j["connection_id"] = t.connection_id;
+  if (t.IsTable()) {
+    j["schema"] = t.schema;
+    j["table"] = t.table;
+  }
+}
+
+void PutKey(json& j, const PolicyKey& k) {
+  j["policy"] = k.policy;
+  PutTarget(j, k.target);
+}
+
+// Decoding: a malformed document is reported with the path of the first bad field. The
+// exception never leaves this file.
+struct DecodeError {
+  std::string message;
+};
+
+const json& Field(const json& obj, const std::string& path, const char* key) {
+  if (!obj.is_object()) throw DecodeError{path + ": expected an object"};
+  auto it = obj.find(key);
+  if (it == obj.end()) throw DecodeError{path + "." + key + ": missing"};
+  return *it;
+}
+
+std::string Str(const json& obj, const std::string& path, const char* key) {
+  const json& v = Field(obj, path, key);
+  if (!v.is_string()) throw DecodeError{path + "." + key + ": expected a string"};
+  return v.get<std::string>();
+}
+
+std::string OptStr(const json& obj, const std::string& path, const char* key) {
+  return obj.contains(key) ? Str(obj, path, key) : std::string();
+}
+
+int64_t Int(const json& v, const std::string& path) {
+  if (!v.is_number_integer()) throw DecodeError{path + ": expected an integer"};
+  return v.get<int64_t>();
+}
+
+int64_t Int(const json& obj, const std::string& path, const char* key) {
+  return Int(Field(obj, path, key), path + "." + key);
+}
+
+bool Bool(const json& obj, const std::string& path, const char* key) {
+  const json& v = Field(obj, path, key);
+  if (!v.is_boolean()) throw DecodeError{path + "." + key + ": expected true or false"};
+  return v.get<bool>();
+}
+
+std::optional<int64_t> OptInt(const json& obj, const std::string& path, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::nullopt;
+  return Int(*it, path + "." + key);
+}
+
+TargetKey GetTarget(const json& obj, const std::string& path) {
+  TargetKey t{.connection_id = Str(obj, path, "connection_id"),
+              .schema = OptStr(obj, path, "schema"),
+              .table = OptStr(obj, path, "table")};
+  if (t.schema.empty() != t.table.empty()) throw DecodeError{path + ": schema without table"};
+  return t;
+}
+
+PolicyKey GetKey(const json& obj, const std::string& path) {
+  return PolicyKey{.policy = Str(obj, path, "policy"), .target = GetTarget(obj, path)};
+}
+
+// Calls `f(item, path)` for every element of the array `key` (absent: none).
+template <typename F>
+void EachOf(const json& doc, const char* key, F f) {
+  auto it = doc.find(key);
+  if (it == doc.end()) return;
+  if (!it->is_array()) throw DecodeError{std::string(key) + ": expected a list"};
+  for (size_t i = 0; i < it->size(); ++i) {
+    f((*it)[i], std::string(key) + "[" + std::to_string(i) + "]");
+  }
+}
+
+template <typename F>
+void EachEntry(const json& doc, const char* key, F f) {
+  auto it = doc.find(key);
+  if (it == doc.end()) return;
+  if (!it->is_object()) throw DecodeError{std::string(key) + ": expected an object"};
+  for (const auto& [name, value] : it->items()) f(name, value, std::string(key) + "." + name);
+}
+
+PolicyState Decode(const json& j) {
+  if (!j.is_object()) throw DecodeError{"expected an object"};
+  PolicyState s;
+  EachOf(j, "cooldowns", [&](const json& e, const std::string& p) {
+    s.cooldown_until[GetKey(e, p)] = FromMs(Int(e, p, "until_ms"));
+  });
+  EachOf(j, "budget_spends_ms",
+         [&](const json& e, const std::string& p) { s.budget_spends.push_back(FromMs(Int(e, p))); });
+  EachOf(j, "permanent", [&](const json& e, const std::string& p) {
+    s.permanent[GetTarget(e, p)] = PermanentMark{.policy = Str(e, p, "policy"),
+                                                 .at = FromMs(Int(e, p, "at_ms")),
+                                                 .message = OptStr(e, p, "message")};
+  });
+  if (j.contains("permanent_fingerprint")) {
+    s.permanent_fingerprint = Str(j, "", "permanent_fingerprint");
+  }
+  EachEntry(j, "policy_fingerprints", [&](const std::string& name, const json& v,
+                                          const std::string& p) {
+    if (!v.is_string()) throw DecodeError{p + ": expected a string"};
+    s.policy_fingerprints[name] = v.get<std::string>();
+  });
+  EachOf(j, "episodes", [&](const json& e, const std::string& p) {
+    s.episodes[GetKey(e, p)] = Episode{.since = FromMs(Int(e, p, "since_ms")),
+                                       .last = FromMs(Int(e, p, "last_ms")),
+                                       .answers = Int(e, p, "answers"),
+                                       .fired = Bool(e, p, "fired"),
+                                       .overlapped_pause = Bool(e, p, "overlapped_pause")};
+  });
+  EachEntry(j, "schedule_last_fire_ms",
+            [&](const std::string& name, const json& v, const std::string& p) {
+              s.schedule_last_fire[name] = FromMs(Int(v, p));
+            });
+  EachOf(j, "retries", [&](const json& e, const std::string& p) {
+    s.retries[GetKey(e, p)] = PendingRetry{.due = FromMs(Int(e, p, "due_ms")),
+                                           .connection_name = OptStr(e, p, "connection_name"),
+                                           .trigger = OptStr(e, p, "trigger")};
+  });
+  EachEntry(j, "table_counts", [&](const std::string& id, const json& v, const std::string& p) {
+    s.table_counts[id] = TableCounts{.table_count = OptInt(v, p, "table_count"),
+                                     .synced_table_count = OptInt(v, p, "synced_table_count")};
+  });
+  std::sort(s.budget_spends.begin(), s.budget_spends.end());
+  return s;
+}
+
+}  // namespace
+
+nlohmann::json PolicyStateToJson(const PolicyState& s) {
+  json j = json::object();
+  json& cooldowns = j["cooldowns"] = json::array();
+  for (const auto& [key, until] : s.cooldown_until) {
+    json e;
+    PutKey(e, key);
+    e["until_ms"] = ToMs(until);
+    cooldowns.push_back(std::move(e));
+  }
+  json& spends = j["budget_spends_ms"] = json::array();
+  for (SysTime t : s.budget_spends) spends.push_back(ToMs(t));
+  json& permanent = j["permanent"] = json::array();
+  for (const auto& [target, mark] : s.permanent) {
+    json e;
+    PutTarget(e, target);
+    e["policy"] = mark.policy;
+    e["at_ms"] = ToMs(mark.at);
+    e["message"] = mark.message;
+    permanent.push_back(std::move(e));
+  }
+  j["permanent_fingerprint"] = s.permanent_fingerprint;
+  j["policy_fingerprints"] = s.policy_fingerprints;
+  json& episodes = j["episodes"] = json::array();
+  for (const auto& [key, ep] : s.episodes) {
+    json e;
+    PutKey(e, key);
+    e["since_ms"] = ToMs(ep.since);
+    e["last_ms"] = ToMs(ep.last);
+    e["answers"] = ep.answers;
+    e["fired"] = ep.fired;
+    e["overlapped_pause"] = ep.overlapped_pause;
+    episodes.push_back(std::move(e));
+  }
+  json& schedules = j["schedule_last_fire_ms"] = json::object();
+  for (const auto& [policy, t] : s.schedule_last_fire) schedules[policy] = ToMs(t);
+  json& retries = j["retries"] = json::array();
+  for (const auto& [key, r] : s.retries) {
+    json e;
+    PutKey(e, key);
+    e["due_ms"] = ToMs(r.due);
+    e["connection_name"] = r.connection_name;
+    e["trigger"] = r.trigger;
+    retries.push_back(std::move(e));
+  }
+  json& counts = j["table_counts"] = json::object();
+  for (const auto& [id, c] : s.table_counts) {
+    counts[id] = {{"table_count", c.table_count ? json(*c.table_count) : json(nullptr)},
+                  {"synced_table_count",
+                   c.synced_table_count ? json(*c.synced_table_count) : json(nullptr)}};
+  }
+  return j;
+}
+
+std::expected<PolicyState, std::string> PolicyStateFromJson(const nlohmann::json& j) {
+  try {
+    return Decode(j);
+  } catch (const DecodeError& e) {
+    return std::unexpected("policy state: " + e.message);
+  } catch (const json::exception& e) {
+    return std::unexpected(std::string("policy state: ") + e.what());
+  }
+}
+
+}  // namespace hdm::policy

@@ -1,0 +1,101 @@
+// PolicyState: everything of the policy engine that must survive a restart, and its JSON form
+// (the "policy" section of the state file). Plain values; the engine owns one and exports a
+// copy.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <expected>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "config/config.h"
+
+namespace hdm::policy {
+
+// A purge target's identity: a connection, or one of its tables when `table` is not empty.
+struct TargetKey {
+  std::string connection_id;
+  std::string schema;  // empty with `table` for a connection target
+  std::string table;
+
+  bool IsTable() const { return !table.empty(); }
+  std::optional<TableRef> Table() const {
+    if (!IsTable()) return std::nullopt;
+    return TableRef{.schema = schema, .table = table};
+  }
+  static TargetKey Of(const std::string& connection_id, const std::optional<TableRef>& t) {
+    return t ? TargetKey{connection_id, t->schema, t->table} : TargetKey{connection_id, "", ""};
+  }
+  auto operator<=>(const TargetKey&) const = default;
+};
+
+// A policy's view of one target: the key of cooldowns, retries and episodes. (Episodes use the
+// table part only for table_stale, whose episodes are per table.)
+struct PolicyKey {
+  std::string policy;
+  TargetKey target;
+  auto operator<=>(const PolicyKey&) const = default;
+};
+
+// One run of a condition on one target: open from the first answer that meets the condition's
+// base test (unhealthy, latency above the threshold, table stale) until one that does not.
+struct Episode {
+  SysTime since{};        // first answer of the run
+  SysTime last{};         // latest answer of the run
+  int64_t answers = 0;    // answers in the run
+  bool fired = false;     // the policy fired (or was suppressed) for this run: never again
+  bool overlapped_pause = false;  // an outage pause was on at some moment of the run
+  friend bool operator==(const Episode&, const Episode&) = default;
+};
+
+struct PermanentMark {
+  std::string policy;   // whose purge got the 400/409
+  SysTime at{};
+  std::string message;  // the API's answer
+  friend bool operator==(const PermanentMark&, const PermanentMark&) = default;
+};
+
+struct PendingRetry {
+  SysTime due{};
+  std::string connection_name;
+  std::string trigger;  // of the original decision
+  friend bool operator==(const PendingRetry&, const PendingRetry&) = default;
+};
+
+struct TableCounts {
+  std::optional<int64_t> table_count;
+  std::optional<int64_t> synced_table_count;
+  friend bool operator==(const TableCounts&, const TableCounts&) = default;
+};
+
+struct PolicyState {
+  std::map<PolicyKey, SysTime> cooldown_until;
+  std::vector<SysTime> budget_spends;  // purge attempts, oldest first; only the last hour counts
+  std::map<TargetKey, PermanentMark> permanent;
+  // ConfigFingerprint() of the config the permanent marks were made under: a different config
+  // clears them ("not tried again until the config changes").
+  std::string permanent_fingerprint;
+  // PolicyFingerprint() of each policy the episodes and retries belong to: a changed or removed
+  // policy loses them.
+  std::map<std::string, std::string> policy_fingerprints;
+  std::map<PolicyKey, Episode> episodes;
+  std::map<std::string, SysTime> schedule_last_fire;  // by policy
+  std::map<PolicyKey, PendingRetry> retries;
+  std::map<std::string, TableCounts> table_counts;  // by connection id, from the last discovery
+
+  friend bool operator==(const PolicyState&, const PolicyState&) = default;
+};
+
+// Times are Unix milliseconds. Never throws.
+nlohmann::json PolicyStateToJson(const PolicyState& state);
+// Rejects (with the path of the first bad field) anything that is not what ToJson() writes.
+// Never throws.
+std::expected<PolicyState, std::string> PolicyStateFromJson(const nlohmann::json& j);
+
+}  // namespace hdm::policy

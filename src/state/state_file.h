@@ -1,0 +1,49 @@
+// The daemon's persisted state: one versioned JSON document, written atomically, so that
+// cooldowns, budget spending, permanent marks and episodes survive a restart.
+//
+// The file is `{"version": 1, "saved_at": "<RFC 3339>", <section>: {...}, ...}`; each component
+// owns one top-level section (the policy engine owns "policy"). This module only knows the
+// envelope; what a section holds is its owner's business.
+//
+// Errors are values; nothing here throws. Stateless free functions: callers serialise saves of
+// one path (the policy service is the only writer).
+#pragma once
+
+#include <expected>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+
+namespace hdm::state {
+
+inline constexpr int kStateVersion = 1;
+
+// Why Load() could not use the file.
+struct LoadError {
+  // e.g. `state.json: not valid JSON (line 3, column 1: ...); set aside as
+  // state.json.corrupt-1700000000`. Ready to log.
+  std::string message;
+  // Where the bad file now is; empty when it could not be moved (then `message` says why).
+  std::string set_aside_path;
+};
+
+// Reads `path` and returns its sections (the document without "version" and "saved_at").
+// A missing file is no error: it gives an empty object (first start). A file that cannot be
+// read, is not a JSON object, or has another version is renamed to
+// `<path>.corrupt-<unix seconds of now>` (never overwriting an earlier one) and reported, so
+// that it is neither lost nor read again: the caller starts from an empty state.
+std::expected<nlohmann::json, LoadError> Load(const std::string& path, SysTime now);
+
+// Writes `sections` (a JSON object) with the version envelope to `path` atomically: write
+// `<path>.tmp`, fsync it, rename it over `path`, fsync the directory. A crash at any point
+// leaves either the old or the new file. Returns why it failed (the old file is then intact).
+std::expected<void, std::string> Save(const std::string& path, const nlohmann::json& sections,
+                                      SysTime now);
+
+// Renames `path` to `<path>.corrupt-<unix seconds>` (or `...-<n>` when that exists) and returns
+// the new name. For callers whose own section turned out unusable after a successful Load().
+std::expected<std::string, std::string> SetAside(const std::string& path, SysTime now);
+
+}  // namespace hdm::state
