@@ -62,6 +62,7 @@ HttpServer::HttpServer(HttpHandlers handlers) : impl_(std::make_unique<Impl>()) 
   // Short keep-alive and read timeouts: an idle or silent client cannot hold a thread long,
   // and Stop() does not wait on a scraper's idle connection for more than this.
   s.set_keep_alive_timeout(2);
+  s.set_tcp_nodelay(true);  // without it a kept-alive scrape waits ~40 ms on delayed ACKs
   s.set_read_timeout(5, 0);
   s.set_write_timeout(10, 0);
   s.set_payload_max_length(64 * 1024);

@@ -108,6 +108,8 @@ class PolicyEngine {
   // True while more than safety.pause_when_unhealthy_fraction_above of the recent answers are
   // unhealthy (hotdata_policy_outage_pause).
   bool OutagePaused() const { return paused_; }
+  // Why the pause is on ("outage pause: 6 of 10 recent answers unhealthy (more than 50%)").
+  const std::string& PauseDetail() const { return pause_detail_; }
   // When Evaluate() next has something to do without new input: a schedule point or a retry.
   // SysTime{} (the epoch) before the first Evaluate(); nullopt when nothing is scheduled.
   std::optional<SysTime> NextDue() const;
@@ -164,7 +166,7 @@ class PolicyEngine {
   std::map<std::string, Answer> answers_;  // latest valid answer per connection
   bool paused_ = false;
   std::string pause_detail_;
-  std::vector<Candidate> pending_;              // fired since the last Evaluate()
+  std::vector<Candidate> pending_;                // fired since the last Evaluate()
   std::map<std::string, SysTime> schedule_next_;  // by policy; set at its first Evaluate()
   bool evaluated_ = false;
   std::map<uint64_t, InFlight> in_flight_;  // kPerform decisions awaiting OnOutcome()

@@ -1,5 +1,6 @@
 #include "policy/policy_state.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace hdm::policy {
@@ -106,38 +107,43 @@ PolicyState Decode(const json& j) {
   if (!j.is_object()) throw DecodeError{"expected an object"};
   PolicyState s;
   EachOf(j, "cooldowns", [&](const json& e, const std::string& p) {
-    s.cooldown_until[GetKey(e, p)] = FromMs(Int(e, p, "until_ms"));
+    PolicyKey key = GetKey(e, p);  // first: the key's errors come before the value's
+    s.cooldown_until[std::move(key)] = FromMs(Int(e, p, "until_ms"));
   });
-  EachOf(j, "budget_spends_ms",
-         [&](const json& e, const std::string& p) { s.budget_spends.push_back(FromMs(Int(e, p))); });
+  EachOf(j, "budget_spends_ms", [&](const json& e, const std::string& p) {
+    s.budget_spends.push_back(FromMs(Int(e, p)));
+  });
   EachOf(j, "permanent", [&](const json& e, const std::string& p) {
-    s.permanent[GetTarget(e, p)] = PermanentMark{.policy = Str(e, p, "policy"),
-                                                 .at = FromMs(Int(e, p, "at_ms")),
-                                                 .message = OptStr(e, p, "message")};
+    TargetKey target = GetTarget(e, p);
+    s.permanent[std::move(target)] = PermanentMark{.policy = Str(e, p, "policy"),
+                                                   .at = FromMs(Int(e, p, "at_ms")),
+                                                   .message = OptStr(e, p, "message")};
   });
   if (j.contains("permanent_fingerprint")) {
     s.permanent_fingerprint = Str(j, "", "permanent_fingerprint");
   }
-  EachEntry(j, "policy_fingerprints", [&](const std::string& name, const json& v,
-                                          const std::string& p) {
-    if (!v.is_string()) throw DecodeError{p + ": expected a string"};
-    s.policy_fingerprints[name] = v.get<std::string>();
-  });
+  EachEntry(j, "policy_fingerprints",
+            [&](const std::string& name, const json& v, const std::string& p) {
+              if (!v.is_string()) throw DecodeError{p + ": expected a string"};
+              s.policy_fingerprints[name] = v.get<std::string>();
+            });
   EachOf(j, "episodes", [&](const json& e, const std::string& p) {
-    s.episodes[GetKey(e, p)] = Episode{.since = FromMs(Int(e, p, "since_ms")),
-                                       .last = FromMs(Int(e, p, "last_ms")),
-                                       .answers = Int(e, p, "answers"),
-                                       .fired = Bool(e, p, "fired"),
-                                       .overlapped_pause = Bool(e, p, "overlapped_pause")};
+    PolicyKey key = GetKey(e, p);
+    s.episodes[std::move(key)] = Episode{.since = FromMs(Int(e, p, "since_ms")),
+                                         .last = FromMs(Int(e, p, "last_ms")),
+                                         .answers = Int(e, p, "answers"),
+                                         .fired = Bool(e, p, "fired"),
+                                         .overlapped_pause = Bool(e, p, "overlapped_pause")};
   });
   EachEntry(j, "schedule_last_fire_ms",
             [&](const std::string& name, const json& v, const std::string& p) {
               s.schedule_last_fire[name] = FromMs(Int(v, p));
             });
   EachOf(j, "retries", [&](const json& e, const std::string& p) {
-    s.retries[GetKey(e, p)] = PendingRetry{.due = FromMs(Int(e, p, "due_ms")),
-                                           .connection_name = OptStr(e, p, "connection_name"),
-                                           .trigger = OptStr(e, p, "trigger")};
+    PolicyKey key = GetKey(e, p);
+    s.retries[std::move(key)] = PendingRetry{.due = FromMs(Int(e, p, "due_ms")),
+                                             .connection_name = OptStr(e, p, "connection_name"),
+                                             .trigger = OptStr(e, p, "trigger")};
   });
   EachEntry(j, "table_counts", [&](const std::string& id, const json& v, const std::string& p) {
     s.table_counts[id] = TableCounts{.table_count = OptInt(v, p, "table_count"),
@@ -195,9 +201,9 @@ nlohmann::json PolicyStateToJson(const PolicyState& s) {
   }
   json& counts = j["table_counts"] = json::object();
   for (const auto& [id, c] : s.table_counts) {
-    counts[id] = {{"table_count", c.table_count ? json(*c.table_count) : json(nullptr)},
-                  {"synced_table_count",
-                   c.synced_table_count ? json(*c.synced_table_count) : json(nullptr)}};
+    counts[id] = {
+        {"table_count", c.table_count ? json(*c.table_count) : json(nullptr)},
+        {"synced_table_count", c.synced_table_count ? json(*c.synced_table_count) : json(nullptr)}};
   }
   return j;
 }

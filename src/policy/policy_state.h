@@ -46,16 +46,16 @@ struct PolicyKey {
 // One run of a condition on one target: open from the first answer that meets the condition's
 // base test (unhealthy, latency above the threshold, table stale) until one that does not.
 struct Episode {
-  SysTime since{};        // first answer of the run
-  SysTime last{};         // latest answer of the run
-  int64_t answers = 0;    // answers in the run
-  bool fired = false;     // the policy fired (or was suppressed) for this run: never again
+  SysTime since{};                // first answer of the run
+  SysTime last{};                 // latest answer of the run
+  int64_t answers = 0;            // answers in the run
+  bool fired = false;             // the policy fired (or was suppressed) for this run: never again
   bool overlapped_pause = false;  // an outage pause was on at some moment of the run
   friend bool operator==(const Episode&, const Episode&) = default;
 };
 
 struct PermanentMark {
-  std::string policy;   // whose purge got the 400/409
+  std::string policy;  // whose purge got the 400/409
   SysTime at{};
   std::string message;  // the API's answer
   friend bool operator==(const PermanentMark&, const PermanentMark&) = default;

@@ -66,8 +66,8 @@ LoadError Reject(const std::string& path, const std::string& why, SysTime now) {
 std::expected<std::string, std::string> SetAside(const std::string& path, SysTime now) {
   const std::string base =
       path + ".corrupt-" +
-      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch())
-                         .count());
+      std::to_string(
+          std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
   std::string target = base;
   std::error_code ec;
   for (int n = 1; std::filesystem::exists(target, ec); ++n) {
@@ -78,6 +78,10 @@ std::expected<std::string, std::string> SetAside(const std::string& path, SysTim
 }
 
 std::expected<nlohmann::json, LoadError> Load(const std::string& path, SysTime now) {
+  std::error_code dir_ec;
+  if (std::filesystem::is_directory(path, dir_ec)) {
+    return std::unexpected(Reject(path, "cannot read: it is a directory", now));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int err = errno;

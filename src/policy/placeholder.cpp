@@ -1,1 +1,0 @@
-namespace hdm {}  // placeholder until the policy engine lands

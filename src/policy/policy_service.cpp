@@ -1,0 +1,220 @@
+#include "policy/policy_service.h"
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "policy/policy_state.h"
+#include "state/state_file.h"
+
+namespace hdm::policy {
+namespace {
+
+constexpr const char* kStateSection = "policy";
+constexpr auto kMaxWait = std::chrono::seconds(1);
+
+// Reads the engine's section of the state file. Problems are reported, never fatal.
+PolicyState LoadState(const std::string& path, SysTime now, std::optional<std::string>& problem) {
+  if (path.empty()) return {};
+  auto doc = state::Load(path, now);
+  if (!doc) {
+    problem = doc.error().message;
+    return {};
+  }
+  auto it = doc->find(kStateSection);
+  if (it == doc->end()) return {};
+  auto decoded = PolicyStateFromJson(*it);
+  if (decoded) return std::move(*decoded);
+  auto moved = state::SetAside(path, now);
+  problem = path + ": " + decoded.error() + "; " +
+            (moved ? "set aside as " + *moved : "could not set it aside (" + moved.error() + ")") +
+            ", starting from empty state";
+  return {};
+}
+
+}  // namespace
+
+PolicyService::PolicyService(const Clock& clock, std::shared_ptr<const Config> config,
+                             std::unique_ptr<hotdata::HotdataApi> api, PolicyServiceOptions options)
+    : clock_(clock),
+      api_(std::move(api)),
+      options_(std::move(options)),
+      audit_(options_.audit_capacity),
+      runner_(*api_, audit_, clock_) {
+  const SysTime now = clock_.Now();
+  PolicyState state = LoadState(options_.state_path, now, load_problem_);
+  if (load_problem_) spdlog::error("state file: {}", *load_problem_);
+  engine_ = std::make_unique<PolicyEngine>(std::move(config), std::move(state));
+  last_save_ = now;
+}
+
+PolicyService::~PolicyService() { Stop(); }
+
+void PolicyService::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void PolicyService::Stop() {
+  {
+    std::lock_guard lock(wake_mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  wake_cv_.notify_all();
+  api_->Cancel();
+  if (thread_.joinable()) thread_.join();
+  if (auto saved = Save(); !saved) spdlog::error("state file: {}", saved.error());
+}
+
+void PolicyService::Wake() {
+  {
+    std::lock_guard lock(wake_mu_);
+    woken_ = true;
+  }
+  wake_cv_.notify_all();
+}
+
+void PolicyService::NotePause() {
+  const bool now_paused = engine_->OutagePaused();
+  if (now_paused == paused_.exchange(now_paused)) return;
+  if (now_paused) {
+    spdlog::warn("{}: holding every purge", engine_->PauseDetail());
+  } else {
+    spdlog::info("outage pause over: purges allowed again");
+  }
+}
+
+void PolicyService::OnCheck(const CheckEvent& event) {
+  {
+    std::lock_guard lock(mu_);
+    engine_->OnCheck(event);
+    dirty_ = true;
+    NotePause();
+  }
+  Wake();
+}
+
+void PolicyService::OnDiscovery(const std::vector<ConnectionState>& monitored, SysTime now) {
+  {
+    std::lock_guard lock(mu_);
+    engine_->OnDiscovery(monitored, now);
+    dirty_ = true;
+    NotePause();
+  }
+  Wake();
+}
+
+void PolicyService::OnTableProfile(const std::string& connection_id, const TableRef& table,
+                                   std::optional<SysTime> synced_at, SysTime now) {
+  {
+    std::lock_guard lock(mu_);
+    engine_->OnTableProfile(connection_id, table, synced_at, now);
+    dirty_ = true;
+  }
+  Wake();
+}
+
+void PolicyService::Reconfigure(std::shared_ptr<const Config> config) {
+  {
+    std::lock_guard lock(mu_);
+    engine_->Reconfigure(std::move(config));
+    dirty_ = true;
+  }
+  Wake();
+}
+
+void PolicyService::PollFleet(SysTime now) {
+  if (!options_.fleet) return;
+  {
+    std::lock_guard lock(mu_);
+    if (now - last_fleet_poll_ < kFleetPollInterval && now >= last_fleet_poll_) return;
+    last_fleet_poll_ = now;
+  }
+  const FleetSnapshot snapshot = options_.fleet();  // no lock: it takes the scheduler's
+  if (!snapshot.discovered || !snapshot.last_discovery) return;
+  std::lock_guard lock(mu_);
+  if (last_discovery_seen_ == snapshot.last_discovery) return;
+  last_discovery_seen_ = snapshot.last_discovery;
+  engine_->OnDiscovery(snapshot.connections, now);
+  dirty_ = true;
+  NotePause();
+}
+
+void PolicyService::RunOnce() {
+  PollFleet(clock_.Now());
+  std::vector<Decision> decisions;
+  bool save_due = false;
+  {
+    std::lock_guard lock(mu_);
+    const SysTime now = clock_.Now();
+    decisions = engine_->Evaluate(now);
+    NotePause();
+    save_due = !decisions.empty() || (dirty_ && now - last_save_ >= kSaveInterval);
+  }
+  for (const Decision& d : decisions) {
+    // The purge runs without the lock: checks keep flowing meanwhile.
+    const std::optional<Outcome> outcome = runner_.Execute(d);
+    if (!outcome) continue;
+    const SysTime now = clock_.Now();
+    {
+      std::lock_guard lock(mu_);
+      engine_->OnOutcome(d, *outcome, now);
+    }
+    if (outcome->kind == OutcomeKind::kSuccess && options_.on_purged) {
+      options_.on_purged(d.target.connection_id, now);
+    }
+  }
+  if (save_due) {
+    if (auto saved = Save(); !saved) spdlog::error("state file: {}", saved.error());
+  }
+}
+
+std::expected<void, std::string> PolicyService::Save() {
+  if (options_.state_path.empty()) return {};
+  std::lock_guard save_lock(save_mu_);
+  nlohmann::json sections = nlohmann::json::object();
+  SysTime now;
+  {
+    std::lock_guard lock(mu_);
+    now = clock_.Now();
+    sections[kStateSection] = PolicyStateToJson(engine_->Export());
+    dirty_ = false;
+    last_save_ = now;
+  }
+  return state::Save(options_.state_path, sections, now);
+}
+
+nlohmann::json PolicyService::StatusJson(const std::string& connection_id) const {
+  std::lock_guard lock(mu_);
+  return StatusToJson(engine_->StatusFor(connection_id, clock_.Now()));
+}
+
+void PolicyService::Run() {
+  pthread_setname_np(pthread_self(), "hdm-policy");
+  std::unique_lock lock(wake_mu_);
+  while (!stop_) {
+    lock.unlock();
+    RunOnce();
+    std::optional<SysTime> next;
+    {
+      std::lock_guard engine_lock(mu_);
+      next = engine_->NextDue();
+    }
+    const SysTime now = clock_.Now();
+    lock.lock();
+    if (stop_) break;
+    if (woken_) {
+      woken_ = false;
+      continue;
+    }
+    // Capped: the fleet poll and the periodic save need a pass at least every second.
+    SysTime::duration wait = kMaxWait;
+    if (next)
+      wait = std::clamp<SysTime::duration>(*next - now, SysTime::duration::zero(), kMaxWait);
+    wake_cv_.wait_for(lock, wait, [this] { return stop_ || woken_; });
+    woken_ = false;
+  }
+}
+
+}  // namespace hdm::policy

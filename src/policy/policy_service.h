@@ -1,0 +1,126 @@
+// PolicyService: the policy engine at work inside the daemon. It owns the engine (behind one
+// mutex), the audit log, the runner with its own API client, and the state file; its thread
+// ("hdm-policy") evaluates, performs purges one at a time and saves the state.
+//
+// Wiring (see the README): construct after the config is loaded; set the scheduler's check
+// listener to call OnCheck(); give `fleet` so that discoveries reach the engine; Start() after
+// the scheduler; Reconfigure() on reload; Stop() at shutdown (before the API workers go away is
+// not needed: it has its own client). Serve ActionsJson() at /api/v1/actions, StatusJson() in
+// /api/v1/status, and Counters() / OutagePaused() in /metrics.
+//
+// Thread-safe: inputs come from the scheduler's executor threads, readers from the HTTP server.
+// No lock is held while a purge is in flight.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "config/config.h"
+#include "health/connection_state.h"
+#include "health/scheduler.h"
+#include "hotdata/api.h"
+#include "policy/audit_log.h"
+#include "policy/engine.h"
+#include "policy/runner.h"
+
+namespace hdm::policy {
+
+struct PolicyServiceOptions {
+  // The state file (config.state_file); empty: nothing persists.
+  std::string state_path;
+  // Polled by the thread (every kFleetPollInterval); a snapshot with a new last_discovery is
+  // handed to the engine as a discovery. Empty: call OnDiscovery() yourself.
+  std::function<FleetSnapshot()> fleet;
+  // Called after each successful purge, e.g. Scheduler::RecordPurge (for
+  // hotdata_connection_last_purge_timestamp_seconds). Called on the policy thread, no lock held.
+  std::function<void(const std::string& connection_id, SysTime when)> on_purged;
+  size_t audit_capacity = AuditLog::kDefaultCapacity;
+};
+
+class PolicyService {
+ public:
+  static constexpr auto kFleetPollInterval = std::chrono::seconds(5);
+  // Episode state is saved at most this often when no decision was taken; every batch of
+  // decisions is saved at once.
+  static constexpr auto kSaveInterval = std::chrono::seconds(60);
+
+  // Loads the state file. A file that cannot be used is logged, set aside and replaced by an
+  // empty state (LoadProblem() tells); it never stops the daemon. `api` is used by this
+  // service's thread only.
+  PolicyService(const Clock& clock, std::shared_ptr<const Config> config,
+                std::unique_ptr<hotdata::HotdataApi> api, PolicyServiceOptions options);
+  ~PolicyService();  // Stop()s
+  PolicyService(const PolicyService&) = delete;
+  PolicyService& operator=(const PolicyService&) = delete;
+
+  void Start();
+  // Cancels the purge in flight (it comes back as transient, so it is retried after a restart),
+  // joins the thread and saves the state.
+  void Stop();
+
+  // Inputs; cheap, never block on a purge.
+  void OnCheck(const CheckEvent& event);
+  void OnDiscovery(const std::vector<ConnectionState>& monitored, SysTime now);
+  void OnTableProfile(const std::string& connection_id, const TableRef& table,
+                      std::optional<SysTime> synced_at, SysTime now);
+  void Reconfigure(std::shared_ptr<const Config> config);
+
+  // One pass of the thread: poll the fleet, evaluate, perform, save when due. Tests call it
+  // directly instead of Start().
+  void RunOnce();
+  // Saves the state now; returns why it failed.
+  std::expected<void, std::string> Save();
+
+  // Readers.
+  std::string ActionsJson() const { return audit_.ToJson(); }
+  AuditCounters Counters() const { return audit_.Counters(); }
+  bool OutagePaused() const { return paused_.load(); }
+  nlohmann::json StatusJson(const std::string& connection_id) const;
+  const AuditLog& audit() const { return audit_; }
+  // Why the state file could not be used at start, if it could not.
+  const std::optional<std::string>& LoadProblem() const { return load_problem_; }
+
+ private:
+  void Run();
+  void Wake();
+  void PollFleet(SysTime now);
+  void NotePause();  // with mu_ held
+
+  const Clock& clock_;
+  const std::unique_ptr<hotdata::HotdataApi> api_;
+  const PolicyServiceOptions options_;
+  AuditLog audit_;
+  PolicyRunner runner_;  // used by the policy thread only
+  std::optional<std::string> load_problem_;
+  std::atomic<bool> paused_{false};
+
+  mutable std::mutex mu_;
+  // Guarded by mu_.
+  std::unique_ptr<PolicyEngine> engine_;
+  bool dirty_ = false;  // inputs since the last save
+  SysTime last_save_{};
+  SysTime last_fleet_poll_{};
+  std::optional<SysTime> last_discovery_seen_;
+
+  std::mutex save_mu_;  // one writer of the state file at a time
+
+  std::mutex wake_mu_;
+  std::condition_variable wake_cv_;
+  // Guarded by wake_mu_.
+  bool stop_ = false;
+  bool woken_ = false;
+  std::thread thread_;
+};
+
+}  // namespace hdm::policy

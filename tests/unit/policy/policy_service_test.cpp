@@ -1,0 +1,152 @@
+#include "policy/policy_service.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "engine_fixture.h"
+#include "purge_api.h"
+#include "state/state_file.h"
+
+namespace hdm::policy::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kPolicy[] = R"(
+policies:
+  - { name: p, match: { id: [c1] }, when: { event: unhealthy, after_failures: 1 },
+      action: { purge: connection }, cooldown: 30m }
+  - { name: changed, match: { id: [c1] }, when: { event: tables_changed },
+      action: { purge: connection }, cooldown: 0s }
+)";
+
+class PolicyServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("hdm-policy-service-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = (dir_ / "state.json").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<PolicyService> Make(PolicyServiceOptions options = {}) {
+    auto api = std::make_unique<PurgeApi>();
+    api_ = api.get();
+    options.state_path = path_;
+    return std::make_unique<PolicyService>(clock_, ConfigFrom(kPolicy), std::move(api),
+                                           std::move(options));
+  }
+  CheckEvent Answer(bool healthy) {
+    CheckEvent e{.state = Conn("c1", "prod-a"), .answered = true, .at = clock_.Now()};
+    e.state.healthy = healthy;
+    return e;
+  }
+  std::vector<ConnectionState> Fleet() { return {Conn("c1", "prod-a")}; }
+
+  FakeClock clock_{kT0};
+  fs::path dir_;
+  std::string path_;
+  PurgeApi* api_ = nullptr;
+};
+
+TEST_F(PolicyServiceTest, PerformsAuditsAndKeepsTheCooldownAcrossARestart) {
+  std::vector<std::string> purged;
+  PolicyServiceOptions options;
+  options.on_purged = [&](const std::string& id, SysTime) { purged.push_back(id); };
+  auto service = Make(options);
+  EXPECT_FALSE(service->LoadProblem().has_value());
+  service->OnDiscovery(Fleet(), clock_.Now());
+  service->OnCheck(Answer(false));
+  service->RunOnce();
+  EXPECT_EQ(api_->Calls(), std::vector<std::string>{"connection c1"});
+  EXPECT_EQ(purged, std::vector<std::string>{"c1"});
+  auto actions = nlohmann::json::parse(service->ActionsJson())["actions"];
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_EQ(actions[0]["outcome"], "success");
+  EXPECT_TRUE(fs::exists(path_)) << "a decision is saved at once";
+  EXPECT_EQ(service->StatusJson("c1")[0]["cooldown_until"], "2023-11-14T22:43:20Z");
+  service.reset();
+
+  clock_.Advance(std::chrono::minutes(5));
+  service = Make();
+  service->OnDiscovery(Fleet(), clock_.Now());
+  service->OnCheck(Answer(true));
+  service->OnCheck(Answer(false));
+  service->RunOnce();
+  EXPECT_TRUE(api_->Calls().empty());
+  actions = nlohmann::json::parse(service->ActionsJson())["actions"];
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_EQ(actions[0]["reason"], "cooldown");
+  const AuditCounters counters = service->Counters();
+  EXPECT_EQ((counters.suppressed.at({"p", "cooldown"})), 1u);
+}
+
+TEST_F(PolicyServiceTest, UnusableStateFileIsReportedSetAsideAndReplaced) {
+  const std::vector<std::string> bad = {
+      "{ not json",
+      R"({"version": 1, "policy": {"cooldowns": 3}})",
+  };
+  for (const auto& content : bad) {
+    std::ofstream(path_) << content;
+    auto service = Make();
+    ASSERT_TRUE(service->LoadProblem().has_value()) << content;
+    EXPECT_NE(service->LoadProblem()->find("set aside as"), std::string::npos)
+        << *service->LoadProblem();
+    EXPECT_FALSE(fs::exists(path_));
+    ASSERT_TRUE(service->Save().has_value());
+    EXPECT_TRUE(state::Load(path_, clock_.Now()).has_value());
+    fs::remove(path_);
+    clock_.Advance(std::chrono::seconds(1));
+  }
+  int set_aside = 0;
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    if (entry.path().filename().string().starts_with("state.json.corrupt-")) ++set_aside;
+  }
+  EXPECT_EQ(set_aside, 2);
+}
+
+TEST_F(PolicyServiceTest, PolledFleetSnapshotsReachTheEngineAsDiscoveries) {
+  FleetSnapshot snapshot;
+  snapshot.discovered = true;
+  snapshot.connections = Fleet();
+  snapshot.connections[0].table_count = 1;
+  snapshot.last_discovery = clock_.Now();
+  PolicyServiceOptions options;
+  options.fleet = [&] { return snapshot; };
+  auto service = Make(options);
+  service->RunOnce();
+  snapshot.connections[0].table_count = 2;
+  service->RunOnce();  // same discovery time, and within the poll interval: not seen again
+  EXPECT_TRUE(api_->Calls().empty());
+  clock_.Advance(PolicyService::kFleetPollInterval);
+  snapshot.last_discovery = clock_.Now();
+  service->RunOnce();
+  EXPECT_EQ(api_->Calls(), std::vector<std::string>{"connection c1"});
+}
+
+TEST_F(PolicyServiceTest, ThreadPerformsPurgesAndStopSavesTheState) {
+  auto service = Make();
+  service->Start();
+  service->OnDiscovery(Fleet(), clock_.Now());
+  service->OnCheck(Answer(false));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (api_->Calls().empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(api_->Calls(), std::vector<std::string>{"connection c1"});
+  service->Stop();
+  EXPECT_TRUE(api_->Cancelled());
+  auto doc = state::Load(path_, clock_.Now());
+  ASSERT_TRUE(doc.has_value()) << doc.error().message;
+  EXPECT_EQ((*doc)["policy"]["cooldowns"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace hdm::policy::testing

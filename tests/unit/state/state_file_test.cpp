@@ -1,0 +1,165 @@
+#include "state/state_file.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace hdm::state {
+namespace {
+
+namespace fs = std::filesystem;
+
+const SysTime kT0 = SysTime(std::chrono::seconds(1'700'000'000));
+
+class StateFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("hdm-state-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = (dir_ / "state.json").string();
+  }
+  void TearDown() override {
+    fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::add);
+    fs::remove_all(dir_);
+  }
+  void Write(const std::string& content) { std::ofstream(path_, std::ios::binary) << content; }
+  std::string Read(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  std::vector<std::string> Files() {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir_)) out.push_back(e.path().filename());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  fs::path dir_;
+  std::string path_;
+};
+
+TEST_F(StateFileTest, SaveThenLoadRoundTripsTheSections) {
+  const nlohmann::json sections = {{"policy", {{"a", 1}, {"b", {"x", "y"}}}}, {"other", nullptr}};
+  ASSERT_TRUE(Save(path_, sections, kT0).has_value());
+  EXPECT_EQ(Files(), std::vector<std::string>{"state.json"}) << "no temp file left behind";
+  const auto on_disk = nlohmann::json::parse(Read(path_));
+  EXPECT_EQ(on_disk["version"], kStateVersion);
+  EXPECT_EQ(on_disk["saved_at"], "2023-11-14T22:13:20Z");
+  auto loaded = Load(path_, kT0);
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  EXPECT_EQ(*loaded, sections);
+  EXPECT_EQ(fs::status(path_).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+}
+
+TEST_F(StateFileTest, SaveReplacesTheOldFile) {
+  ASSERT_TRUE(Save(path_, {{"n", 1}}, kT0).has_value());
+  ASSERT_TRUE(Save(path_, {{"n", 2}}, kT0).has_value());
+  EXPECT_EQ((*Load(path_, kT0))["n"], 2);
+}
+
+TEST_F(StateFileTest, MissingFileIsAnEmptyStateNotAnError) {
+  auto loaded = Load(path_, kT0);
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(*loaded, nlohmann::json::object());
+}
+
+TEST_F(StateFileTest, UnusableFilesAreSetAsideAndReported) {
+  struct Case {
+    std::string content;
+    std::string why;
+  };
+  const std::vector<Case> cases = {
+      {"{\"version\": 1, \"policy\": ", "not valid JSON"},
+      {"", "not valid JSON"},
+      {"[1, 2]", "not a JSON object"},
+      {"{\"policy\": {}}", "no \"version\" field"},
+      {"{\"version\": 2}", "version 2 is not the supported version 1"},
+      {"{\"version\": \"1\"}", "version \"1\" is not the supported version 1"},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(cases[i].content);
+    Write(cases[i].content);
+    const SysTime now = kT0 + std::chrono::seconds(i);
+    auto loaded = Load(path_, now);
+    ASSERT_FALSE(loaded.has_value());
+    const std::string aside = path_ + ".corrupt-" + std::to_string(1'700'000'000 + i);
+    EXPECT_EQ(loaded.error().set_aside_path, aside);
+    EXPECT_EQ(loaded.error().message, path_ + ": " + cases[i].why + "; set aside as " + aside +
+                                          ", starting from empty state");
+    EXPECT_FALSE(fs::exists(path_));
+    EXPECT_EQ(Read(aside), cases[i].content) << "never silently lost";
+  }
+}
+
+TEST_F(StateFileTest, SetAsideNeverOverwritesAnEarlierCorruptFile) {
+  Write("first");
+  ASSERT_FALSE(Load(path_, kT0).has_value());
+  Write("second");
+  auto second = Load(path_, kT0);
+  ASSERT_FALSE(second.has_value());
+  EXPECT_EQ(second.error().set_aside_path, path_ + ".corrupt-1700000000-1");
+  EXPECT_EQ(Read(path_ + ".corrupt-1700000000"), "first");
+  EXPECT_EQ(Read(path_ + ".corrupt-1700000000-1"), "second");
+}
+
+TEST_F(StateFileTest, UnwritableDirectoryGivesAnErrorValue) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root writes anywhere";
+  ASSERT_TRUE(Save(path_, {{"n", 1}}, kT0).has_value());
+  fs::permissions(dir_, fs::perms::owner_read | fs::perms::owner_exec);
+  auto saved = Save(path_, {{"n", 2}}, kT0);
+  ASSERT_FALSE(saved.has_value());
+  EXPECT_NE(saved.error().find("cannot write " + path_ + ".tmp"), std::string::npos)
+      << saved.error();
+  fs::permissions(dir_, fs::perms::owner_all);
+  EXPECT_EQ((*Load(path_, kT0))["n"], 1) << "the old file is intact";
+}
+
+TEST_F(StateFileTest, MissingDirectoryGivesAnErrorValue) {
+  auto saved = Save((dir_ / "nope" / "state.json").string(), {{"n", 1}}, kT0);
+  ASSERT_FALSE(saved.has_value());
+  EXPECT_NE(saved.error().find("No such file or directory"), std::string::npos) << saved.error();
+}
+
+TEST_F(StateFileTest, UnreadableFileIsReportedNotFatal) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads anything";
+  Write("{\"version\": 1}");
+  fs::permissions(path_, fs::perms::none);
+  auto loaded = Load(path_, kT0);
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_NE(loaded.error().message.find("cannot read: Permission denied"), std::string::npos)
+      << loaded.error().message;
+}
+
+TEST_F(StateFileTest, PathBelowARegularFileGivesAnErrorValue) {
+  Write("a file, not a directory");
+  auto saved = Save(path_ + "/state.json", {{"n", 1}}, kT0);
+  ASSERT_FALSE(saved.has_value());
+  EXPECT_EQ(saved.error(), "cannot write " + path_ + "/state.json.tmp: Not a directory");
+}
+
+TEST_F(StateFileTest, DirectoryInPlaceOfTheFileIsReportedAndSetAside) {
+  fs::create_directories(path_);
+  auto loaded = Load(path_, kT0);
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_NE(loaded.error().message.find("cannot read: it is a directory"), std::string::npos);
+  EXPECT_TRUE(fs::is_directory(path_ + ".corrupt-1700000000"));
+}
+
+TEST_F(StateFileTest, NonObjectSectionsAreRefused) {
+  auto saved = Save(path_, nlohmann::json::array(), kT0);
+  ASSERT_FALSE(saved.has_value());
+  EXPECT_FALSE(fs::exists(path_));
+}
+
+}  // namespace
+}  // namespace hdm::state
