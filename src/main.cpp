@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
   if (cli->once) return hdm::RunOnce(*cli, std::cout, std::cerr);
   const sigset_t signals = BlockSignals();  // before any thread starts
 
-  auto daemon = hdm::Daemon::Create({.config_path = cli->config_path, .force_dry_run = cli->dry_run});
+  auto daemon =
+      hdm::Daemon::Create({.config_path = cli->config_path, .force_dry_run = cli->dry_run});
   if (!daemon) {
     std::cerr << "hotdata-monitor: " << daemon.error();
     if (!daemon.error().ends_with("\n")) std::cerr << "\n";

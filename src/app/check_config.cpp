@@ -16,12 +16,18 @@ constexpr auto kProbeTimeout = std::chrono::seconds(5);
 
 std::string EventName(EventKind k) {
   switch (k) {
-    case EventKind::kUnhealthy: return "unhealthy";
-    case EventKind::kRecovered: return "recovered";
-    case EventKind::kLatencyAbove: return "latency_above";
-    case EventKind::kSchedule: return "schedule";
-    case EventKind::kTableStale: return "table_stale";
-    case EventKind::kTablesChanged: return "tables_changed";
+    case EventKind::kUnhealthy:
+      return "unhealthy";
+    case EventKind::kRecovered:
+      return "recovered";
+    case EventKind::kLatencyAbove:
+      return "latency_above";
+    case EventKind::kSchedule:
+      return "schedule";
+    case EventKind::kTableStale:
+      return "table_stale";
+    case EventKind::kTablesChanged:
+      return "tables_changed";
   }
   return "?";
 }
@@ -53,11 +59,10 @@ int RunCheckConfig(const CliOptions& cli, std::ostream& out, std::ostream& err) 
   api.timeout = std::min<Millis>(api.timeout, kProbeTimeout);
   api.retries.attempts = 1;
   auto client = MakeApiClient(api, *token, nullptr);
-  auto list = client->ListConnections(
-      {.deadline = std::chrono::steady_clock::now() + kProbeTimeout});
+  auto list =
+      client->ListConnections({.deadline = std::chrono::steady_clock::now() + kProbeTimeout});
   if (!list) {
-    out << "API " << config->api.base_url << " not reachable: " << list.error().ToString()
-        << "\n";
+    out << "API " << config->api.base_url << " not reachable: " << list.error().ToString() << "\n";
     return kExitOk;
   }
   std::vector<hotdata::ConnectionInfo> monitored;
@@ -72,9 +77,8 @@ int RunCheckConfig(const CliOptions& cli, std::ostream& out, std::ostream& err) 
       if (SelectorMatches(p.match, c)) names.push_back(c.name);
     }
     const bool dry = p.dry_run || config->safety.dry_run || cli.dry_run;
-    out << "policy " << p.name << ": on " << EventName(p.when.event) << ", "
-        << ActionText(p) << (dry ? " (dry run)" : "") << "; matches " << names.size()
-        << " connection(s)";
+    out << "policy " << p.name << ": on " << EventName(p.when.event) << ", " << ActionText(p)
+        << (dry ? " (dry run)" : "") << "; matches " << names.size() << " connection(s)";
     for (size_t i = 0; i < names.size() && i < 20; ++i) out << (i ? ", " : ": ") << names[i];
     if (names.size() > 20) out << ", ...";
     out << "\n";

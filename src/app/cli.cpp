@@ -87,7 +87,8 @@ std::expected<CliOptions, std::string> ParseCli(int argc, char** argv) {
     }
     if (!ok) return std::unexpected(ok.error());
   }
-  if (o.check_config && o.once) return std::unexpected("--check-config and --once exclude each other");
+  if (o.check_config && o.once)
+    return std::unexpected("--check-config and --once exclude each other");
   return o;
 }
 

@@ -37,7 +37,14 @@ Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std:
     return MakeApiClient(api, token_, &metrics_);
   });
   scheduler_ = std::make_unique<Scheduler>(clock_, *pool_, config_->scheduler);
-  loop_ = std::make_unique<SchedulerLoop>(clock_, *scheduler_);
+  // The loop must go round well inside systemd's watchdog period to feed it.
+  auto max_wait = std::chrono::milliseconds(1000);
+  if (notifier_.watchdog_period().count() > 0) {
+    max_wait = std::min(max_wait, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      notifier_.watchdog_period() / 4));
+  }
+  loop_ = std::make_unique<SchedulerLoop>(
+      clock_, *scheduler_, [this](SysTime now) { OnHeartbeat(now); }, max_wait);
   scheduler_->SetWakeup([this] { loop_->Wake(); });
   server_ = std::make_unique<HttpServer>(HttpHandlers{
       .metrics = [this] { return metrics_.Render(scheduler_->Snapshot()); },
@@ -62,14 +69,43 @@ std::expected<int, std::string> Daemon::Start() {
 }
 
 void Daemon::Stop() {
+  notifier_.Stopping();
   if (loop_) loop_->Stop();
   if (pool_) pool_->Shutdown();
   if (server_) server_->Stop();
 }
 
-bool Daemon::Alive() const {
-  return clock_.Now() - loop_->LastBeat() < kLoopStallLimit;
+void Daemon::OnHeartbeat(SysTime now) {
+  notifier_.Heartbeat(now);
+  if (!notifier_.enabled()) return;
+  if (!ready_sent_) {
+    if (!scheduler_->Ready()) return;
+    ready_sent_ = true;
+    last_status_ = now;
+    notifier_.Ready(StatusLine());
+    return;
+  }
+  if (now - last_status_ >= std::chrono::seconds(10)) {
+    last_status_ = now;
+    notifier_.Status(StatusLine());
+  }
 }
+
+std::string Daemon::StatusLine() const {
+  const FleetSnapshot snap = scheduler_->Snapshot();
+  size_t unhealthy = 0;
+  size_t failing = 0;
+  for (const auto& c : snap.connections) {
+    if (c.healthy == false) ++unhealthy;
+    if (c.checked && !c.check_success) ++failing;
+  }
+  return "monitoring " + std::to_string(snap.connections.size()) +
+         " connections: " + std::to_string(unhealthy) + " unhealthy, " + std::to_string(failing) +
+         " checks failing; last round " +
+         std::to_string(static_cast<int64_t>(snap.last_round_duration_seconds * 1000)) + " ms";
+}
+
+bool Daemon::Alive() const { return clock_.Now() - loop_->LastBeat() < kLoopStallLimit; }
 
 std::shared_ptr<const Config> Daemon::config() const {
   std::lock_guard lock(mu_);
@@ -77,8 +113,10 @@ std::shared_ptr<const Config> Daemon::config() const {
 }
 
 std::expected<void, std::string> Daemon::Reload() {
+  notifier_.Reloading();
   auto loaded = LoadConfig(options_.config_path);
   if (!loaded) {
+    notifier_.ReloadDone("reload failed; running the previous config");
     metrics_.SetConfigReload(false, clock_.Now());
     std::string errors = FormatConfigErrors(loaded.error());
     spdlog::error("reload failed, the running config stays in force:\n{}", errors);
@@ -91,8 +129,9 @@ std::expected<void, std::string> Daemon::Reload() {
       next->api.token_file != previous->api.token_file ||
       next->scheduler.concurrency != previous->scheduler.concurrency ||
       next->server.listen != previous->server.listen) {
-    spdlog::warn("reload: changes to api.*, scheduler.concurrency and server.listen take effect "
-                 "at the next restart");
+    spdlog::warn(
+        "reload: changes to api.*, scheduler.concurrency and server.listen take effect "
+        "at the next restart");
   }
   SchedulerConfig sched = next->scheduler;
   sched.concurrency = previous->scheduler.concurrency;  // the worker pool keeps its size
@@ -102,6 +141,7 @@ std::expected<void, std::string> Daemon::Reload() {
     config_ = next;
   }
   metrics_.SetConfigReload(true, clock_.Now());
+  notifier_.ReloadDone(StatusLine());
   loop_->Wake();
   spdlog::info("config reloaded from {}", options_.config_path);
   return {};

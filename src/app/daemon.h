@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 
+#include "app/systemd_notify.h"
 #include "common/clock.h"
 #include "config/config.h"
 #include "health/executor.h"
@@ -47,10 +48,16 @@ class Daemon {
  private:
   Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std::string token);
   bool Alive() const;
+  // On the scheduler thread after every tick: systemd readiness, watchdog and status.
+  void OnHeartbeat(SysTime now);
+  std::string StatusLine() const;
 
   const DaemonOptions options_;
   const std::string token_;  // secret
   SystemClock clock_;
+  SystemdNotifier notifier_;
+  bool ready_sent_ = false;  // only the scheduler thread touches these two
+  SysTime last_status_{};
   Metrics metrics_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<Scheduler> scheduler_;

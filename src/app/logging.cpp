@@ -1,11 +1,12 @@
 #include "app/logging.h"
 
+#include <cstdlib>
 #include <ctime>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 namespace hdm {
 namespace {
@@ -38,6 +39,41 @@ class JsonFormatter final : public spdlog::formatter {
   }
 };
 
+// Under systemd (JOURNAL_STREAM set) stderr goes to the journal, which adds its own timestamp
+// and reads the sd-daemon `<N>` prefix as the line's priority.
+class JournalFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const char* prio = "<6>";
+    switch (msg.level) {
+      case spdlog::level::trace:
+      case spdlog::level::debug:
+        prio = "<7>";
+        break;
+      case spdlog::level::info:
+        prio = "<6>";
+        break;
+      case spdlog::level::warn:
+        prio = "<4>";
+        break;
+      case spdlog::level::err:
+        prio = "<3>";
+        break;
+      case spdlog::level::critical:
+        prio = "<2>";
+        break;
+      default:
+        break;
+    }
+    dest.append(prio, prio + 3);
+    dest.append(msg.payload.data(), msg.payload.data() + msg.payload.size());
+    dest.push_back('\n');
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JournalFormatter>();
+  }
+};
+
 }  // namespace
 
 std::expected<void, std::string> SetupLogging(const std::string& level, LogFormat format) {
@@ -46,10 +82,13 @@ std::expected<void, std::string> SetupLogging(const std::string& level, LogForma
     return std::unexpected("--log-level: expected trace, debug, info, warn or error, got \"" +
                            level + "\"");
   }
-  auto logger = std::make_shared<spdlog::logger>(
-      "hotdata-monitor", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("hotdata-monitor",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  const char* journal = std::getenv("JOURNAL_STREAM");
   if (format == LogFormat::kJson) {
     logger->set_formatter(std::make_unique<JsonFormatter>());
+  } else if (journal != nullptr && *journal != '\0') {
+    logger->set_formatter(std::make_unique<JournalFormatter>());
   } else {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
   }

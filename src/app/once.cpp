@@ -32,11 +32,14 @@ int PrintRound(const FleetSnapshot& snap, std::ostream& out) {
       any_failed = true;
     }
     std::string detail = s.check_success ? s.last_answer_error : s.last_check_error;
-    rows.push_back({{s.info.name}, {s.info.id}, {s.info.source_type}, health,
-                    {s.check_success ? FormatLatency(s) : "-"}, {detail}});
+    rows.push_back({{s.info.name},
+                    {s.info.id},
+                    {s.info.source_type},
+                    health,
+                    {s.check_success ? FormatLatency(s) : "-"},
+                    {detail}});
   }
-  PrintTable(out, {"NAME", "ID", "SOURCE", "STATUS", "LATENCY", "ERROR"}, rows,
-             StdoutWantsColor());
+  PrintTable(out, {"NAME", "ID", "SOURCE", "STATUS", "LATENCY", "ERROR"}, rows, StdoutWantsColor());
   out << snap.connections.size() << " connections checked in "
       << static_cast<int64_t>(snap.last_round_duration_seconds * 1000) << "ms\n";
   if (any_unhealthy) return kExitUnhealthy;
@@ -79,9 +82,11 @@ int RunOnce(const CliOptions& cli, std::ostream& out, std::ostream& err) {
     if (clock.Now() > deadline) {
       err << "hotdata-monitor: the health round did not finish in time\n";
       pool.Shutdown();
-      return PrintRound(scheduler.Snapshot(), out) == kExitUnhealthy ? kExitUnhealthy : kExitNoAnswer;
+      return PrintRound(scheduler.Snapshot(), out) == kExitUnhealthy ? kExitUnhealthy
+                                                                     : kExitNoAnswer;
     }
-    const auto wait = std::min<SysTime::duration>(next - clock.Now(), std::chrono::milliseconds(20));
+    const auto wait =
+        std::min<SysTime::duration>(next - clock.Now(), std::chrono::milliseconds(20));
     if (wait > SysTime::duration::zero()) std::this_thread::sleep_for(wait);
   }
 }

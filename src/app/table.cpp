@@ -10,10 +10,14 @@ namespace {
 
 const char* Ansi(CellColor c) {
   switch (c) {
-    case CellColor::kGreen: return "\033[32m";
-    case CellColor::kRed: return "\033[31m";
-    case CellColor::kYellow: return "\033[33m";
-    case CellColor::kNone: break;
+    case CellColor::kGreen:
+      return "\033[32m";
+    case CellColor::kRed:
+      return "\033[31m";
+    case CellColor::kYellow:
+      return "\033[33m";
+    case CellColor::kNone:
+      break;
   }
   return "";
 }

@@ -26,14 +26,15 @@ struct ConnectionState {
   std::string last_answer_error;          // the health answer's `error` text, if any
 
   // The last check, valid answer or not.
-  bool checked = false;                 // at least one check finished
-  bool check_success = false;           // it got a valid answer
-  double check_duration_seconds = 0;    // round trip as the monitor saw it, retries included
-  SysTime last_check{};                 // when it finished
-  std::string last_check_error;         // why it failed ("" when it succeeded)
-  std::string last_check_error_code;    // metric code: "503", "timeout", ...
+  bool checked = false;               // at least one check finished
+  bool check_success = false;         // it got a valid answer
+  double check_duration_seconds = 0;  // round trip as the monitor saw it, retries included
+  SysTime last_check{};               // when it finished
+  std::string last_check_error;       // why it failed ("" when it succeeded)
+  std::string last_check_error_code;  // metric code: "503", "timeout", ...
 
-  int64_t consecutive_failures = 0;  // unhealthy answers in a row; failed checks neither add nor reset
+  int64_t consecutive_failures =
+      0;  // unhealthy answers in a row; failed checks neither add nor reset
   std::optional<SysTime> unhealthy_since;  // first unhealthy answer of the current run
   std::optional<SysTime> last_purge;       // last successful purge (set by the policy runner)
   std::optional<SysTime> not_before;       // Retry-After past the interval: do not ask before
@@ -42,7 +43,7 @@ struct ConnectionState {
 // A consistent copy of the scheduler's state at one moment.
 struct FleetSnapshot {
   SysTime taken{};
-  bool discovered = false;  // the first discovery succeeded
+  bool discovered = false;                   // the first discovery succeeded
   std::vector<ConnectionState> connections;  // sorted by id
   // The last completed health round.
   std::optional<SysTime> last_round_end;

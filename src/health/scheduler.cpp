@@ -67,8 +67,10 @@ void Scheduler::StartRoundLocked(SysTime now) {
   }
   if (overrun) {
     ++stats_.rounds_overrun;
-    spdlog::warn("health round overran its interval of {}: connections still queued or in "
-                 "flight are not queued again", FormatDuration(config_.interval));
+    spdlog::warn(
+        "health round overran its interval of {}: connections still queued or in "
+        "flight are not queued again",
+        FormatDuration(config_.interval));
   }
   ++current_round_;
   round_dispatched_ = 0;

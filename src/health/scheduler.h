@@ -66,7 +66,7 @@ class Scheduler {
  private:
   struct Entry {
     ConnectionState state;
-    uint64_t generation = 0;  // tells a re-added connection from its queued predecessor
+    uint64_t generation = 0;      // tells a re-added connection from its queued predecessor
     bool health_pending = false;  // queued or in flight
     bool details_pending = false;
   };

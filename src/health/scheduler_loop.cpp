@@ -6,8 +6,9 @@
 
 namespace hdm {
 
-SchedulerLoop::SchedulerLoop(const Clock& clock, Scheduler& scheduler, Heartbeat heartbeat)
-    : clock_(clock), scheduler_(scheduler), heartbeat_(std::move(heartbeat)) {}
+SchedulerLoop::SchedulerLoop(const Clock& clock, Scheduler& scheduler, Heartbeat heartbeat,
+                             std::chrono::milliseconds max_wait)
+    : clock_(clock), scheduler_(scheduler), heartbeat_(std::move(heartbeat)), max_wait_(max_wait) {}
 
 SchedulerLoop::~SchedulerLoop() { Stop(); }
 
@@ -50,8 +51,7 @@ void SchedulerLoop::Run() {
     }
     // The wait runs on the steady clock; the scheduler's times are wall-clock, so a jump of the
     // wall clock costs at most one capped wait.
-    auto wait = std::clamp<SysTime::duration>(next - now, SysTime::duration::zero(),
-                                              std::chrono::seconds(1));
+    auto wait = std::clamp<SysTime::duration>(next - now, SysTime::duration::zero(), max_wait_);
     cv_.wait_for(lock, wait, [this] { return stop_ || woken_; });
     woken_ = false;
   }

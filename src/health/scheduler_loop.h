@@ -1,6 +1,7 @@
 // SchedulerLoop: the scheduler's own thread ("hdm-scheduler"). It calls Scheduler::Tick(),
-// then waits until the time Tick() named, a Wake(), or Stop(). The wait is capped at one second
-// so the heartbeat (systemd's watchdog, /healthz) shows a live loop even when nothing is due.
+// then waits until the time Tick() named, a Wake(), or Stop(). The wait is capped (one second by
+// default) so the heartbeat (systemd's watchdog, /healthz) shows a live loop even when nothing is
+// due.
 #pragma once
 
 #include <atomic>
@@ -18,7 +19,9 @@ class SchedulerLoop {
  public:
   using Heartbeat = std::function<void(SysTime)>;
 
-  SchedulerLoop(const Clock& clock, Scheduler& scheduler, Heartbeat heartbeat = {});
+  // `max_wait` caps each wait, so the heartbeat runs at least that often.
+  SchedulerLoop(const Clock& clock, Scheduler& scheduler, Heartbeat heartbeat = {},
+                std::chrono::milliseconds max_wait = std::chrono::seconds(1));
   ~SchedulerLoop();  // Stop()s and joins
   SchedulerLoop(const SchedulerLoop&) = delete;
   SchedulerLoop& operator=(const SchedulerLoop&) = delete;
@@ -36,6 +39,7 @@ class SchedulerLoop {
   const Clock& clock_;
   Scheduler& scheduler_;
   Heartbeat heartbeat_;
+  const std::chrono::milliseconds max_wait_;
   std::atomic<SysTime::duration::rep> last_beat_{0};
   std::thread thread_;
 

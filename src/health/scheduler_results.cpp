@@ -73,8 +73,8 @@ void Scheduler::ApplyListLocked(std::vector<hotdata::ConnectionInfo> list, SysTi
   }
   (void)now;
   if (added || removed) {
-    spdlog::info("discovery: {} connections monitored ({} added, {} removed)",
-                 connections_.size(), added, removed);
+    spdlog::info("discovery: {} connections monitored ({} added, {} removed)", connections_.size(),
+                 added, removed);
   }
 }
 
@@ -130,7 +130,8 @@ void Scheduler::OnHealth(const QueuedCheck& check,
         if (result->healthy) {
           s.consecutive_failures = 0;
           s.unhealthy_since.reset();
-          if (!was_healthy) spdlog::info("connection {} ({}) is healthy again", s.info.name, s.info.id);
+          if (!was_healthy)
+            spdlog::info("connection {} ({}) is healthy again", s.info.name, s.info.id);
         } else {
           ++s.consecutive_failures;
           if (!s.unhealthy_since) s.unhealthy_since = now;

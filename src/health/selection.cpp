@@ -35,9 +35,8 @@ bool IsSelected(const SchedulerConfig& config, const hotdata::ConnectionInfo& c)
   if (config.exclude && !config.exclude->Empty() && SelectorMatches(*config.exclude, c)) {
     return false;
   }
-  if (config.shard.count > 1 &&
-      ShardHash(c.id) % static_cast<uint64_t>(config.shard.count) !=
-          static_cast<uint64_t>(config.shard.index)) {
+  if (config.shard.count > 1 && ShardHash(c.id) % static_cast<uint64_t>(config.shard.count) !=
+                                    static_cast<uint64_t>(config.shard.index)) {
     return false;
   }
   return true;

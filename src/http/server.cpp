@@ -33,7 +33,8 @@ void Plain(httplib::Response& res, int status, const std::string& text) {
 
 std::expected<ListenAddress, std::string> ParseListenAddress(const std::string& listen) {
   const auto colon = listen.rfind(':');
-  if (colon == std::string::npos) return std::unexpected("expected host:port, got \"" + listen + "\"");
+  if (colon == std::string::npos)
+    return std::unexpected("expected host:port, got \"" + listen + "\"");
   ListenAddress out;
   out.host = listen.substr(0, colon);
   if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']') {
@@ -108,18 +109,18 @@ HttpServer::HttpServer(HttpHandlers handlers) : impl_(std::make_unique<Impl>()) 
                       "text/plain; charset=utf-8");
     }
   });
-  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
-                             std::exception_ptr ep) {
-    std::string what = "unknown error";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    spdlog::error("HTTP handler for {} failed: {}", req.path, what);
-    Plain(res, 500, "internal error\n");
-  });
+  s.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown error";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        spdlog::error("HTTP handler for {} failed: {}", req.path, what);
+        Plain(res, 500, "internal error\n");
+      });
 }
 
 HttpServer::~HttpServer() { Stop(); }

@@ -26,8 +26,8 @@ nlohmann::json ConnectionJson(const ConnectionState& s) {
   j["healthy"] = OrNull(s.healthy);
   j["latency_seconds"] = OrNull(s.latency_seconds);
   j["last_answer"] = TimeOrNull(s.last_answer);
-  j["answer_error"] = s.last_answer_error.empty() ? nlohmann::json(nullptr)
-                                                  : nlohmann::json(s.last_answer_error);
+  j["answer_error"] =
+      s.last_answer_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.last_answer_error);
   j["consecutive_failures"] = s.consecutive_failures;
   j["unhealthy_since"] = TimeOrNull(s.unhealthy_since);
   nlohmann::json check;
@@ -36,8 +36,8 @@ nlohmann::json ConnectionJson(const ConnectionState& s) {
     check["duration_seconds"] = s.check_duration_seconds;
     check["at"] = FormatRfc3339(s.last_check);
     check["error"] = s.check_success ? nlohmann::json(nullptr) : nlohmann::json(s.last_check_error);
-    check["code"] = s.check_success ? nlohmann::json(nullptr)
-                                    : nlohmann::json(s.last_check_error_code);
+    check["code"] =
+        s.check_success ? nlohmann::json(nullptr) : nlohmann::json(s.last_check_error_code);
   }
   j["last_check"] = s.checked ? check : nlohmann::json(nullptr);
   j["not_before"] = TimeOrNull(s.not_before);

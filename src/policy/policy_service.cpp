@@ -133,9 +133,14 @@ void PolicyService::PollFleet(SysTime now) {
   }
   const FleetSnapshot snapshot = options_.fleet();  // no lock: it takes the scheduler's
   if (!snapshot.discovered || !snapshot.last_discovery) return;
+  std::vector<std::string> ids;
+  ids.reserve(snapshot.connections.size());
+  for (const ConnectionState& c : snapshot.connections) ids.push_back(c.info.id);
   std::lock_guard lock(mu_);
-  if (last_discovery_seen_ == snapshot.last_discovery) return;
+  // A reload changes the monitored set without a discovery: compare the ids too.
+  if (last_discovery_seen_ == snapshot.last_discovery && last_ids_seen_ == ids) return;
   last_discovery_seen_ = snapshot.last_discovery;
+  last_ids_seen_ = std::move(ids);
   engine_->OnDiscovery(snapshot.connections, now);
   dirty_ = true;
   NotePause();

@@ -2,11 +2,11 @@
 // mutex), the audit log, the runner with its own API client, and the state file; its thread
 // ("hdm-policy") evaluates, performs purges one at a time and saves the state.
 //
-// Wiring (see the README): construct after the config is loaded; set the scheduler's check
-// listener to call OnCheck(); give `fleet` so that discoveries reach the engine; Start() after
-// the scheduler; Reconfigure() on reload; Stop() at shutdown (before the API workers go away is
-// not needed: it has its own client). Serve ActionsJson() at /api/v1/actions, StatusJson() in
-// /api/v1/status, and Counters() / OutagePaused() in /metrics.
+// Wiring: construct after the config is loaded, with an API client of its own; make the
+// scheduler's check listener call OnCheck(); pass `fleet` so that discoveries reach the engine;
+// Start() after the scheduler; Reconfigure() after each successful reload; Stop() at shutdown
+// (it cancels its own client, so it does not wait on the worker pool). Serve ActionsJson() at
+// /api/v1/actions, StatusJson() in /api/v1/status, Counters() and OutagePaused() in /metrics.
 //
 // Thread-safe: inputs come from the scheduler's executor threads, readers from the HTTP server.
 // No lock is held while a purge is in flight.
@@ -39,8 +39,9 @@ namespace hdm::policy {
 struct PolicyServiceOptions {
   // The state file (config.state_file); empty: nothing persists.
   std::string state_path;
-  // Polled by the thread (every kFleetPollInterval); a snapshot with a new last_discovery is
-  // handed to the engine as a discovery. Empty: call OnDiscovery() yourself.
+  // Polled by the thread (every kFleetPollInterval); a snapshot with a new last_discovery or
+  // another set of connections (a reload's filters) is handed to the engine as a discovery.
+  // Empty: call OnDiscovery() yourself.
   std::function<FleetSnapshot()> fleet;
   // Called after each successful purge, e.g. Scheduler::RecordPurge (for
   // hotdata_connection_last_purge_timestamp_seconds). Called on the policy thread, no lock held.
@@ -112,6 +113,7 @@ class PolicyService {
   SysTime last_save_{};
   SysTime last_fleet_poll_{};
   std::optional<SysTime> last_discovery_seen_;
+  std::vector<std::string> last_ids_seen_;  // of that snapshot, sorted as the scheduler sorts
 
   std::mutex save_mu_;  // one writer of the state file at a time
 

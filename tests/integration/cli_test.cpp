@@ -1,8 +1,8 @@
 // The hotdata-monitor binary itself: --once exit codes and output, --check-config, flags.
 #include <sys/wait.h>
 
-#include <cstdio>
 #include <gtest/gtest.h>
+#include <cstdio>
 
 #include "integration/harness.h"
 
@@ -78,7 +78,8 @@ TEST_F(CliTest, OnceExitsThreeWhenTheListFails) {
 }
 
 TEST_F(CliTest, ConfigErrorsExitTwoWithFileLineAndColumn) {
-  const std::string bad = dir_.Write("bad.yaml", "api:\n  base_url: http://x\nscheduler:\n  intervall: 5s\n");
+  const std::string bad =
+      dir_.Write("bad.yaml", "api:\n  base_url: http://x\nscheduler:\n  intervall: 5s\n");
   ProcessRun r = RunMonitor("--once --config " + bad);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("bad.yaml:4:3: scheduler.intervall"), std::string::npos) << r.output;
@@ -90,11 +91,11 @@ TEST_F(CliTest, CheckConfigReportsWhatWouldBeMonitored) {
   fake_.Upsert({.id = "c1", .name = "prod-pg"});
   fake_.Upsert({.id = "c2", .name = "dev-pg"});
   ProcessRun r = RunMonitor("--check-config --config " +
-                     Config("policies:\n"
-                            "  - name: purge-after-outage\n"
-                            "    match: { name: [\"prod-*\"] }\n"
-                            "    when: { event: recovered, after_failures: 3 }\n"
-                            "    action: { purge: connection }\n"));
+                            Config("policies:\n"
+                                   "  - name: purge-after-outage\n"
+                                   "    match: { name: [\"prod-*\"] }\n"
+                                   "    when: { event: recovered, after_failures: 3 }\n"
+                                   "    action: { purge: connection }\n"));
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("2 connections, 2 monitored"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("policy purge-after-outage"), std::string::npos) << r.output;
@@ -102,8 +103,8 @@ TEST_F(CliTest, CheckConfigReportsWhatWouldBeMonitored) {
 }
 
 TEST_F(CliTest, CheckConfigWithAnUnreachableApiStillExitsZero) {
-  const std::string cfg = dir_.Write(
-      "c.yaml", TestConfig("http://127.0.0.1:1", token_));  // nothing listens on port 1
+  const std::string cfg =
+      dir_.Write("c.yaml", TestConfig("http://127.0.0.1:1", token_));  // nothing listens on port 1
   ProcessRun r = RunMonitor("--check-config --config " + cfg);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("not reachable"), std::string::npos) << r.output;

@@ -27,20 +27,22 @@ TEST(DaemonTest, ExportsEveryConnectionWithTheRightValues) {
       1.5);
   EXPECT_EQ(SeriesValue(m, "hotdata_connection_check_success" + Labels("conn_my", "prod-mysql")),
             1);
-  EXPECT_GE(*SeriesValue(m, "hotdata_connection_consecutive_failures" +
-                                Labels("conn_sf", "analytics-sf")),
+  EXPECT_GE(*SeriesValue(
+                m, "hotdata_connection_consecutive_failures" + Labels("conn_sf", "analytics-sf")),
             1);
   EXPECT_EQ(SeriesValue(m, "hotdata_connection_tables" + Labels("conn_pg", "prod-pg")), 12);
   EXPECT_EQ(SeriesValue(m, "hotdata_connection_synced_tables" + Labels("conn_pg", "prod-pg")), 10);
-  EXPECT_EQ(SeriesValue(m, "hotdata_connection_info{connection_id=\"conn_my\",connection=\"prod-"
-                           "mysql\",source_type=\"mysql\"}"),
+  EXPECT_EQ(SeriesValue(m,
+                        "hotdata_connection_info{connection_id=\"conn_my\",connection=\"prod-"
+                        "mysql\",source_type=\"mysql\"}"),
             1);
-  EXPECT_TRUE(
-      SeriesValue(m, "hotdata_connection_last_check_timestamp_seconds" + Labels("conn_pg", "prod-pg"))
-          .has_value());
+  EXPECT_TRUE(SeriesValue(m, "hotdata_connection_last_check_timestamp_seconds" +
+                                 Labels("conn_pg", "prod-pg"))
+                  .has_value());
   EXPECT_EQ(SeriesValue(m, "hotdata_monitor_connections"), 3);
-  EXPECT_GT(*SeriesValue(m, "hotdata_api_requests_total{code=\"200\","
-                            "operation=\"check_connection_health\"}"),
+  EXPECT_GT(*SeriesValue(m,
+                         "hotdata_api_requests_total{code=\"200\","
+                         "operation=\"check_connection_health\"}"),
             2);
   EXPECT_EQ(SeriesValue(m, "hotdata_monitor_config_last_reload_successful"), 1);
   EXPECT_NE(m.find("process_resident_memory_bytes "), std::string::npos);

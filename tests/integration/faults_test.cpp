@@ -33,9 +33,8 @@ TEST_P(FaultTest, FailsTheCheckWithoutTouchingHealthyOrOtherConnections) {
   ASSERT_EQ(SeriesValue(h.Metrics(), "hotdata_connection_check_success" + pg), 1);
 
   h.fake().Script("GET", "/v1/connections/conn_pg/health", f.response);
-  ASSERT_TRUE(WaitFor([&] {
-    return SeriesValue(h.Metrics(), "hotdata_connection_check_success" + pg) == 0;
-  }));
+  ASSERT_TRUE(WaitFor(
+      [&] { return SeriesValue(h.Metrics(), "hotdata_connection_check_success" + pg) == 0; }));
   const uint64_t rounds = h.daemon().scheduler().RoundsCompleted();
   ASSERT_TRUE(h.WaitForRounds(rounds + 1));
   const std::string m = h.Metrics();
@@ -44,40 +43,44 @@ TEST_P(FaultTest, FailsTheCheckWithoutTouchingHealthyOrOtherConnections) {
   EXPECT_EQ(SeriesValue(m, "hotdata_connection_check_success" + Labels("conn_my", "prod-mysql")),
             1);
   EXPECT_EQ(SeriesValue(m, "hotdata_connection_healthy" + Labels("conn_my", "prod-mysql")), 1);
-  auto counted = SeriesValue(
-      m, "hotdata_api_requests_total{code=\"" + f.code +
-             "\",operation=\"check_connection_health\"}");
+  auto counted = SeriesValue(m, "hotdata_api_requests_total{code=\"" + f.code +
+                                    "\",operation=\"check_connection_health\"}");
   ASSERT_TRUE(counted.has_value()) << m;
   EXPECT_GE(*counted, 1);
   auto status = h.Get("/api/v1/status").body;
   EXPECT_NE(status.find("\"code\": \"" + f.code + "\""), std::string::npos) << status;
 }
 
-const std::string kErr500 =
-    R"({"error":{"code":"INTERNAL_SERVER_ERROR","message":"boom"}})";
+const std::string kErr500 = R"({"error":{"code":"INTERNAL_SERVER_ERROR","message":"boom"}})";
 
 INSTANTIATE_TEST_SUITE_P(
     Faults, FaultTest,
     ::testing::Values(
         Fault{"http500", {.status = 500, .body = kErr500}, "500"},
-        Fault{"http503", {.status = 503, .body = "<html>unavailable</html>",
-                          .content_type = "text/html"}, "503"},
+        Fault{"http503",
+              {.status = 503, .body = "<html>unavailable</html>", .content_type = "text/html"},
+              "503"},
         Fault{"http429", {.status = 429, .body = "{}", .headers = {{"Retry-After", "1"}}}, "429"},
         Fault{"http404",
               {.status = 404,
-               .body = R"({"error":{"code":"NOT_FOUND","message":"Connection 'conn_pg' not found"}})"},
+               .body =
+                   R"({"error":{"code":"NOT_FOUND","message":"Connection 'conn_pg' not found"}})"},
               "404"},
-        Fault{"malformed", {.status = 200, .body = R"({"connection_id": "conn_pg", "healthy": tr)"},
+        Fault{"malformed",
+              {.status = 200, .body = R"({"connection_id": "conn_pg", "healthy": tr)"},
               "invalid_response"},
-        Fault{"nonjson", {.status = 200, .body = "<html>proxy</html>", .content_type = "text/html"},
+        Fault{"nonjson",
+              {.status = 200, .body = "<html>proxy</html>", .content_type = "text/html"},
               "invalid_response"},
-        Fault{"missing_field", {.status = 200, .body = R"({"connection_id": "conn_pg"})"},
+        Fault{"missing_field",
+              {.status = 200, .body = R"({"connection_id": "conn_pg"})"},
               "invalid_response"},
         Fault{"wrong_type",
               {.status = 200,
                .body = R"({"connection_id": "conn_pg", "healthy": "yes", "latency_ms": 3})"},
               "invalid_response"},
-        Fault{"slow", {.status = 200, .body = "{}", .delay = std::chrono::milliseconds(900)},
+        Fault{"slow",
+              {.status = 200, .body = "{}", .delay = std::chrono::milliseconds(900)},
               "timeout"},
         Fault{"dropped", {.drop = true}, "connection_error"}),
     [](const ::testing::TestParamInfo<Fault>& info) { return info.param.name; });
@@ -98,8 +101,8 @@ TEST(SecretsTest, TheTokenAppearsInNoLogLineEvenAtDebugLevel) {
     h.fake().Script("GET", "/v1/connections/conn_my/health",
                     {.status = 200, .body = std::string("{\"x\":\"") + kToken + "\"}"});
     ASSERT_TRUE(WaitFor([&] {
-      auto v = SeriesValue(h.Metrics(), "hotdata_connection_check_success" +
-                                            Labels("conn_my", "prod-mysql"));
+      auto v = SeriesValue(h.Metrics(),
+                           "hotdata_connection_check_success" + Labels("conn_my", "prod-mysql"));
       return v == 0;
     }));
     EXPECT_EQ(h.Get("/api/v1/status").body.find(kToken), std::string::npos);

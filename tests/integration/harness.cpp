@@ -37,12 +37,27 @@ std::string TempDir::Write(const std::string& name, const std::string& content) 
 }
 
 void AddDefaultConnections(fake::FakeHotdataServer& fake) {
-  fake.Upsert({.id = "conn_pg", .name = "prod-pg", .source_type = "postgres", .table_count = 12,
-               .synced_table_count = 10, .healthy = true, .latency_ms = 42});
-  fake.Upsert({.id = "conn_my", .name = "prod-mysql", .source_type = "mysql", .table_count = 3,
-               .synced_table_count = 3, .healthy = true, .latency_ms = 7});
-  fake.Upsert({.id = "conn_sf", .name = "analytics-sf", .source_type = "snowflake",
-               .table_count = 40, .synced_table_count = 0, .healthy = false, .latency_ms = 1500,
+  fake.Upsert({.id = "conn_pg",
+               .name = "prod-pg",
+               .source_type = "postgres",
+               .table_count = 12,
+               .synced_table_count = 10,
+               .healthy = true,
+               .latency_ms = 42});
+  fake.Upsert({.id = "conn_my",
+               .name = "prod-mysql",
+               .source_type = "mysql",
+               .table_count = 3,
+               .synced_table_count = 3,
+               .healthy = true,
+               .latency_ms = 7});
+  fake.Upsert({.id = "conn_sf",
+               .name = "analytics-sf",
+               .source_type = "snowflake",
+               .table_count = 40,
+               .synced_table_count = 0,
+               .healthy = false,
+               .latency_ms = 1500,
                .error = "connection refused"});
 }
 

@@ -198,7 +198,8 @@ TEST_F(SchedulerTest, AnOverrunIsCountedAndNothingIsQueuedTwice) {
 
 TEST_F(SchedulerTest, RetryAfterPastTheIntervalSkipsTheConnectionUntilThen) {
   List({"a"});
-  api_.FailHealth("a", ApiError{.kind = ErrorKind::kHttpStatus, .status = 429,
+  api_.FailHealth("a", ApiError{.kind = ErrorKind::kHttpStatus,
+                                .status = 429,
                                 .retry_after = std::chrono::milliseconds(90'000)});
   Scheduler s(clock_, exec_, Config());
   RunRound(s);  // t = 10 s

@@ -129,6 +129,12 @@ TEST_F(PolicyServiceTest, PolledFleetSnapshotsReachTheEngineAsDiscoveries) {
   snapshot.last_discovery = clock_.Now();
   service->RunOnce();
   EXPECT_EQ(api_->Calls(), std::vector<std::string>{"connection c1"});
+  // A reload's filters drop c1 without a new discovery: the engine hears of it all the same.
+  EXPECT_EQ(service->StatusJson("c1").size(), 1u);
+  snapshot.connections.clear();
+  clock_.Advance(PolicyService::kFleetPollInterval);
+  service->RunOnce();
+  EXPECT_TRUE(service->StatusJson("c1").empty());
 }
 
 TEST_F(PolicyServiceTest, ThreadPerformsPurgesAndStopSavesTheState) {
