@@ -130,7 +130,7 @@ TEST_F(PolicyServiceTest, PolledFleetSnapshotsReachTheEngineAsDiscoveries) {
   service->RunOnce();
   EXPECT_EQ(api_->Calls(), std::vector<std::string>{"connection c1"});
   // A reload's filters drop c1 without a new discovery: the engine hears of it all the same.
-  EXPECT_EQ(service->StatusJson("c1").size(), 1u);
+  EXPECT_EQ(service->StatusJson("c1").size(), 2u);  // both policies match c1
   snapshot.connections.clear();
   clock_.Advance(PolicyService::kFleetPollInterval);
   service->RunOnce();
