@@ -37,6 +37,7 @@ Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std:
     return MakeApiClient(api, token_, &metrics_);
   });
   scheduler_ = std::make_unique<Scheduler>(clock_, *pool_, config_->scheduler);
+  scheduler_->SetTables(config_->tables);
   // The loop must go round well inside systemd's watchdog period to feed it.
   auto max_wait = std::chrono::milliseconds(1000);
   if (notifier_.watchdog_period().count() > 0) {
@@ -135,6 +136,7 @@ std::expected<void, std::string> Daemon::Reload() {
   }
   SchedulerConfig sched = next->scheduler;
   sched.concurrency = previous->scheduler.concurrency;  // the worker pool keeps its size
+  scheduler_->SetTables(next->tables);
   scheduler_->Reconfigure(std::move(sched));
   {
     std::lock_guard lock(mu_);

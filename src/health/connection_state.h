@@ -40,11 +40,26 @@ struct ConnectionState {
   std::optional<SysTime> not_before;       // Retry-After past the interval: do not ask before
 };
 
+// A table of the config's `tables:` list, resolved to a monitored connection, and its profile.
+struct TableState {
+  std::string connection_id;
+  std::string connection_name;
+  std::string schema;
+  std::string table;
+  bool fetched = false;              // a get_table_profile finished at least once
+  bool ok = false;                   // the last one got a valid profile
+  std::optional<int64_t> row_count;  // from the last valid profile
+  std::optional<SysTime> synced_at;  // absent: never synced, or not reported
+  SysTime last_fetch{};
+  std::string last_error;
+};
+
 // A consistent copy of the scheduler's state at one moment.
 struct FleetSnapshot {
   SysTime taken{};
   bool discovered = false;                   // the first discovery succeeded
   std::vector<ConnectionState> connections;  // sorted by id
+  std::vector<TableState> tables;            // sorted by connection id, schema, table
   // The last completed health round.
   std::optional<SysTime> last_round_end;
   double last_round_duration_seconds = 0;

@@ -125,7 +125,20 @@ void Scheduler::DispatchLocked(SysTime now, std::vector<ApiTask>& out) {
       });
       continue;
     }
-    if (!details_queue_.empty()) {
+    if (!details_queue_.empty() || !profile_queue_.empty()) {
+      if (details_queue_.empty()) {
+        std::string key = std::move(profile_queue_.front());
+        profile_queue_.pop_front();
+        auto it = tables_.find(key);
+        if (it == tables_.end()) continue;
+        ++in_flight_;
+        const auto deadline = steady_clock::now() + config_.interval;
+        out.push_back([this, key, id = it->second.connection_id, schema = it->second.schema,
+                       table = it->second.table, deadline](hotdata::HotdataApi& api) {
+          OnProfile(key, api.GetTableProfile(id, schema, table, {.deadline = deadline}));
+        });
+        continue;
+      }
       auto [id, generation] = std::move(details_queue_.front());
       details_queue_.pop_front();
       auto it = connections_.find(id);
@@ -170,7 +183,10 @@ void Scheduler::Reconfigure(SchedulerConfig config) {
   config_ = std::move(config);
   if (sooner && discovered_) next_round_ = std::min(next_round_, now + config_.interval);
   next_discovery_ = std::min(next_discovery_, now + config_.discovery_interval);
-  if (discovered_) ApplyListLocked(last_list_, now);
+  if (discovered_) {
+    ApplyListLocked(last_list_, now);
+    ResolveTablesLocked();
+  }
 }
 
 FleetSnapshot Scheduler::Snapshot() const {
@@ -178,6 +194,8 @@ FleetSnapshot Scheduler::Snapshot() const {
   FleetSnapshot snap = stats_;
   snap.taken = clock_.Now();
   snap.discovered = discovered_;
+  snap.tables.reserve(tables_.size());
+  for (const auto& [key, t] : tables_) snap.tables.push_back(t);
   snap.connections.reserve(connections_.size());
   for (const auto& [id, e] : connections_) snap.connections.push_back(e.state);
   return snap;

@@ -40,6 +40,7 @@ struct CheckEvent {
 class Scheduler {
  public:
   using CheckListener = std::function<void(const CheckEvent&)>;
+  using ProfileListener = std::function<void(const TableState&, SysTime now)>;
 
   Scheduler(const Clock& clock, Executor& executor, SchedulerConfig config);
   Scheduler(const Scheduler&) = delete;
@@ -54,6 +55,11 @@ class Scheduler {
 
   // Called after every health result, on the executor thread that got it. Set before Tick().
   void SetCheckListener(CheckListener listener);
+  // The `tables:` list whose profiles are fetched after each discovery (get_table_profile, at
+  // lowest priority). Takes effect at the next discovery.
+  void SetTables(std::vector<TableWatch> tables);
+  // Called after every valid table profile, on the executor thread. Set before Tick().
+  void SetProfileListener(ProfileListener listener);
   // Called (without locks) when a result made something due earlier than the last Tick() said,
   // e.g. the first round's ramp after the first discovery. Set before Tick().
   void SetWakeup(std::function<void()> wakeup);
@@ -92,10 +98,13 @@ class Scheduler {
                 double seconds);
   // Posts `tasks`, then wakes the loop when queued checks wait for a ramp slot.
   void PostAll(std::vector<ApiTask>& tasks);
+  void ResolveTablesLocked();
+  void OnProfile(const std::string& key, hotdata::ApiResult<hotdata::TableProfile> result);
 
   const Clock& clock_;
   Executor& executor_;
   CheckListener listener_;        // set once before the first Tick
+  ProfileListener profile_listener_;  // set once before the first Tick
   std::function<void()> wakeup_;  // set once before the first Tick
 
   mutable std::mutex mu_;
@@ -105,6 +114,9 @@ class Scheduler {
   std::map<std::string, Entry> connections_;        // by id
   std::deque<QueuedCheck> health_queue_;
   std::deque<std::pair<std::string, uint64_t>> details_queue_;  // id, generation
+  std::vector<TableWatch> table_watches_;
+  std::map<std::string, TableState> tables_;  // by "id\0schema\0table"
+  std::deque<std::string> profile_queue_;     // keys of tables_
   std::map<uint64_t, Round> rounds_;                            // unfinished rounds
   uint64_t next_generation_ = 1;
   uint64_t current_round_ = 0;

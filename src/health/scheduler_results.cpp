@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "health/scheduler.h"
+#include "common/time_format.h"
 #include "health/selection.h"
 
 namespace hdm {
@@ -28,6 +29,7 @@ void Scheduler::OnList(hotdata::ApiResult<std::vector<hotdata::ConnectionInfo>> 
       next_discovery_ = now + config_.discovery_interval;
       last_list_ = std::move(*result);
       ApplyListLocked(last_list_, now);
+      ResolveTablesLocked();
       if (!discovered_) {
         discovered_ = true;
         next_round_ = now;  // the first round starts right after the first discovery
@@ -156,6 +158,85 @@ void Scheduler::OnHealth(const QueuedCheck& check,
     DispatchLocked(now, tasks);
   }
   if (notify) listener_(event);
+  PostAll(tasks);
+}
+
+void Scheduler::SetTables(std::vector<TableWatch> tables) {
+  std::lock_guard lock(mu_);
+  table_watches_ = std::move(tables);
+}
+
+void Scheduler::SetProfileListener(ProfileListener listener) {
+  profile_listener_ = std::move(listener);
+}
+
+void Scheduler::ResolveTablesLocked() {
+  std::map<std::string, TableState> next;
+  for (const TableWatch& w : table_watches_) {
+    // `connection` names a connection by id, or else by name.
+    const Entry* found = nullptr;
+    if (auto it = connections_.find(w.connection); it != connections_.end()) {
+      found = &it->second;
+    } else {
+      for (const auto& [id, e] : connections_) {
+        if (e.state.info.name == w.connection) {
+          found = &e;
+          break;
+        }
+      }
+    }
+    if (found == nullptr) continue;  // not monitored (now): no series, no fetch
+    const std::string& id = found->state.info.id;
+    std::string key = id + '\0' + w.table.schema + '\0' + w.table.table;
+    auto old = tables_.find(key);
+    TableState t = old != tables_.end() ? old->second : TableState{};
+    t.connection_id = id;
+    t.connection_name = found->state.info.name;
+    t.schema = w.table.schema;
+    t.table = w.table.table;
+    if (!next.contains(key)) profile_queue_.push_back(key);
+    next[key] = std::move(t);
+  }
+  tables_ = std::move(next);
+}
+
+void Scheduler::OnProfile(const std::string& key,
+                          hotdata::ApiResult<hotdata::TableProfile> result) {
+  std::vector<ApiTask> tasks;
+  std::optional<TableState> valid;
+  SysTime now;
+  {
+    std::lock_guard lock(mu_);
+    now = clock_.Now();
+    --in_flight_;
+    auto it = tables_.find(key);
+    if (it != tables_.end()) {
+      TableState& t = it->second;
+      t.fetched = true;
+      t.last_fetch = now;
+      if (result) {
+        t.ok = true;
+        t.last_error.clear();
+        t.row_count = result->row_count;
+        t.synced_at.reset();
+        if (result->synced_at) {
+          t.synced_at = ParseRfc3339(*result->synced_at);
+          if (!t.synced_at) {
+            spdlog::debug("table {}.{} of {}: unreadable synced_at \"{}\"", t.schema, t.table,
+                          t.connection_name, *result->synced_at);
+          }
+        }
+        valid = t;
+      } else {
+        t.ok = false;
+        t.last_error = result.error().ToString();
+        spdlog::debug("get_table_profile {}.{} of {} failed: {}", t.schema, t.table,
+                      t.connection_name, t.last_error);
+      }
+    }
+    DispatchLocked(now, tasks);
+  }
+  if (valid && profile_listener_) profile_listener_(*valid, now);
   PostAll(tasks);
 }
 

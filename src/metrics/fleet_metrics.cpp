@@ -123,6 +123,38 @@ void AppendConnectionMetrics(std::string& out, const std::vector<ConnectionState
   }
 }
 
+void AppendTableMetrics(std::string& out, const std::vector<TableState>& tables) {
+  std::vector<std::string> labels;
+  labels.reserve(tables.size());
+  for (const TableState& t : tables) {
+    std::string l = "{connection_id=\"";
+    AppendLabelValue(l, t.connection_id);
+    l += "\",connection=\"";
+    AppendLabelValue(l, t.connection_name);
+    l += "\",schema=\"";
+    AppendLabelValue(l, t.schema);
+    l += "\",table=\"";
+    AppendLabelValue(l, t.table);
+    l += "\"}";
+    labels.push_back(std::move(l));
+  }
+  {
+    FamilyWriter w(out, {"hotdata_table_rows",
+                         "Rows of a table of the tables: list, as its last profile reported.",
+                         "gauge"});
+    for (size_t i = 0; i < tables.size(); ++i) {
+      if (tables[i].row_count) w.Sample(labels[i], static_cast<double>(*tables[i].row_count));
+    }
+  }
+  FamilyWriter w(out, {"hotdata_table_last_synced_timestamp_seconds",
+                       "Unix time of the last sync of a table of the tables: list, as its last "
+                       "profile reported; absent when never synced.",
+                       "gauge"});
+  for (size_t i = 0; i < tables.size(); ++i) {
+    if (tables[i].synced_at) w.Sample(labels[i], UnixSeconds(*tables[i].synced_at));
+  }
+}
+
 void AppendMonitorMetrics(std::string& out, const FleetSnapshot& s) {
   FamilyWriter(out, {"hotdata_monitor_connections", "Connections monitored now.", "gauge"})
       .Sample("", static_cast<uint64_t>(s.connections.size()));
@@ -156,6 +188,7 @@ void AppendMonitorMetrics(std::string& out, const FleetSnapshot& s) {
 
 void AppendFleetMetrics(std::string& out, const FleetSnapshot& snapshot) {
   AppendConnectionMetrics(out, snapshot.connections);
+  AppendTableMetrics(out, snapshot.tables);
   AppendMonitorMetrics(out, snapshot);
 }
 

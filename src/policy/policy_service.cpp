@@ -64,7 +64,7 @@ void PolicyService::Stop() {
   wake_cv_.notify_all();
   api_->Cancel();
   if (thread_.joinable()) thread_.join();
-  if (auto saved = Save(); !saved) spdlog::error("state file: {}", saved.error());
+  SaveAndReport();
 }
 
 void PolicyService::Wake() {
@@ -171,7 +171,20 @@ void PolicyService::RunOnce() {
     }
   }
   if (save_due) {
-    if (auto saved = Save(); !saved) spdlog::error("state file: {}", saved.error());
+    SaveAndReport();
+  }
+}
+
+void PolicyService::SaveAndReport() {
+  auto saved = Save();
+  std::lock_guard lock(save_mu_);
+  if (!saved) {
+    // Once per distinct problem: a missing state directory must not flood the journal.
+    if (saved.error() != last_save_error_) spdlog::error("state file: {}", saved.error());
+    last_save_error_ = saved.error();
+  } else if (!last_save_error_.empty()) {
+    spdlog::info("state file: saved to {} again", options_.state_path);
+    last_save_error_.clear();
   }
 }
 

@@ -96,7 +96,8 @@ class PolicyService {
   void Run();
   void Wake();
   void PollFleet(SysTime now);
-  void NotePause();  // with mu_ held
+  void NotePause();      // with mu_ held
+  void SaveAndReport();  // Save(), logging a failure once until it changes or clears
 
   const Clock& clock_;
   const std::unique_ptr<hotdata::HotdataApi> api_;
@@ -115,7 +116,8 @@ class PolicyService {
   std::optional<SysTime> last_discovery_seen_;
   std::vector<std::string> last_ids_seen_;  // of that snapshot, sorted as the scheduler sorts
 
-  std::mutex save_mu_;  // one writer of the state file at a time
+  std::mutex save_mu_;           // one writer of the state file at a time
+  std::string last_save_error_;  // Guarded by save_mu_.
 
   std::mutex wake_mu_;
   std::condition_variable wake_cv_;

@@ -43,7 +43,12 @@ void AddDefaultConnections(fake::FakeHotdataServer& fake) {
                .table_count = 12,
                .synced_table_count = 10,
                .healthy = true,
-               .latency_ms = 42});
+               .latency_ms = 42,
+               .tables = {{.schema = "public",
+                           .table = "orders",
+                           .row_count = 1234,
+                           .synced_at = "2023-11-14T22:13:20Z"},
+                          {.schema = "eu.sales", .table = "Order Items", .row_count = 7}}});
   fake.Upsert({.id = "conn_my",
                .name = "prod-mysql",
                .source_type = "mysql",
