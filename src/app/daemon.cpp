@@ -47,12 +47,34 @@ Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std:
   loop_ = std::make_unique<SchedulerLoop>(
       clock_, *scheduler_, [this](SysTime now) { OnHeartbeat(now); }, max_wait);
   scheduler_->SetWakeup([this] { loop_->Wake(); });
+  policy_ = std::make_unique<policy::PolicyService>(
+      clock_, config_, MakeApiClient(api, token_, &metrics_),
+      policy::PolicyServiceOptions{
+          .state_path = config_->state_file,
+          .fleet = [this] { return scheduler_->Snapshot(); },
+          .on_purged = [this](const std::string& id,
+                              SysTime when) { scheduler_->RecordPurge(id, when); },
+      });
+  if (policy_->LoadProblem()) spdlog::error("state file: {}", *policy_->LoadProblem());
+  scheduler_->SetCheckListener([this](const CheckEvent& e) { policy_->OnCheck(e); });
+  scheduler_->SetProfileListener([this](const TableState& t, SysTime now) {
+    policy_->OnTableProfile(t.connection_id, {t.schema, t.table}, t.synced_at, now);
+  });
   server_ = std::make_unique<HttpServer>(HttpHandlers{
-      .metrics = [this] { return metrics_.Render(scheduler_->Snapshot()); },
+      .metrics =
+          [this] {
+            const PolicyCounters counters = CurrentPolicyCounters();
+            return metrics_.Render(scheduler_->Snapshot(), &counters);
+          },
       .alive = [this] { return Alive(); },
       .ready = [this] { return scheduler_->Ready(); },
-      .status_json = [this] { return RenderStatusJson(scheduler_->Snapshot()); },
-      .actions_json = {},
+      .status_json =
+          [this] {
+            return RenderStatusJson(scheduler_->Snapshot(), [this](const std::string& id) {
+              return policy_->StatusJson(id);
+            });
+          },
+      .actions_json = [this] { return policy_->ActionsJson(); },
       .reload = [this] { return Reload(); },
   });
   metrics_.SetConfigReload(true, clock_.Now());
@@ -64,6 +86,7 @@ std::expected<int, std::string> Daemon::Start() {
   auto port = server_->Start(config()->server.listen);
   if (!port) return std::unexpected(port.error());
   loop_->Start();
+  policy_->Start();
   spdlog::info("hotdata-monitor {} listening on {} (port {}), watching {}", HDM_VERSION,
                config()->server.listen, *port, config()->api.base_url);
   return port;
@@ -73,6 +96,7 @@ void Daemon::Stop() {
   notifier_.Stopping();
   if (loop_) loop_->Stop();
   if (pool_) pool_->Shutdown();
+  if (policy_) policy_->Stop();  // saves the state file
   if (server_) server_->Stop();
 }
 
@@ -90,6 +114,27 @@ void Daemon::OnHeartbeat(SysTime now) {
     last_status_ = now;
     notifier_.Status(StatusLine());
   }
+}
+
+PolicyCounters Daemon::CurrentPolicyCounters() const {
+  PolicyCounters out;
+  const policy::AuditCounters counted = policy_->Counters();
+  out.actions = counted.actions;
+  out.suppressed = counted.suppressed;
+  out.outage_pause = policy_->OutagePaused();
+  // Every configured policy's series exist from the start at 0, so that increase() and rate()
+  // see the first purge.
+  for (const PolicyConfig& p : config()->policies) {
+    const std::string action(policy::ActionName(p.action.purge));
+    for (const char* result : {"success", "failed", "dry_run"}) {
+      out.actions.try_emplace({p.name, action, result}, 0);
+    }
+    for (const char* reason :
+         {"cooldown", "budget", "outage_pause", "maintenance", "permanent_error"}) {
+      out.suppressed.try_emplace({p.name, reason}, 0);
+    }
+  }
+  return out;
 }
 
 std::string Daemon::StatusLine() const {
@@ -138,6 +183,7 @@ std::expected<void, std::string> Daemon::Reload() {
   sched.concurrency = previous->scheduler.concurrency;  // the worker pool keeps its size
   scheduler_->SetTables(next->tables);
   scheduler_->Reconfigure(std::move(sched));
+  policy_->Reconfigure(next);
   {
     std::lock_guard lock(mu_);
     config_ = next;

@@ -18,6 +18,7 @@
 #include "health/scheduler_loop.h"
 #include "http/server.h"
 #include "metrics/metrics.h"
+#include "policy/policy_service.h"
 
 namespace hdm {
 
@@ -42,6 +43,7 @@ class Daemon {
   std::expected<void, std::string> Reload();
 
   Scheduler& scheduler() { return *scheduler_; }
+  policy::PolicyService& policy() { return *policy_; }
   Metrics& metrics() { return metrics_; }
   std::shared_ptr<const Config> config() const;
 
@@ -51,6 +53,7 @@ class Daemon {
   // On the scheduler thread after every tick: systemd readiness, watchdog and status.
   void OnHeartbeat(SysTime now);
   std::string StatusLine() const;
+  PolicyCounters CurrentPolicyCounters() const;
 
   const DaemonOptions options_;
   const std::string token_;  // secret
@@ -62,6 +65,7 @@ class Daemon {
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<SchedulerLoop> loop_;
+  std::unique_ptr<policy::PolicyService> policy_;
   std::unique_ptr<HttpServer> server_;
 
   mutable std::mutex mu_;

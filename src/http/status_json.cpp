@@ -47,7 +47,9 @@ nlohmann::json ConnectionJson(const ConnectionState& s) {
 
 }  // namespace
 
-std::string RenderStatusJson(const FleetSnapshot& snapshot) {
+std::string RenderStatusJson(
+    const FleetSnapshot& snapshot,
+    const std::function<nlohmann::json(const std::string& connection_id)>& policies) {
   nlohmann::json j;
   j["ready"] = snapshot.discovered;
   j["time"] = FormatRfc3339(snapshot.taken);
@@ -61,7 +63,10 @@ std::string RenderStatusJson(const FleetSnapshot& snapshot) {
                  {"last_end", TimeOrNull(snapshot.last_round_end)},
                  {"last_duration_seconds", snapshot.last_round_duration_seconds}};
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& c : snapshot.connections) list.push_back(ConnectionJson(c));
+  for (const auto& c : snapshot.connections) {
+    list.push_back(ConnectionJson(c));
+    if (policies) list.back()["policies"] = policies(c.info.id);
+  }
   j["connections"] = std::move(list);
   nlohmann::json tables = nlohmann::json::array();
   for (const auto& t : snapshot.tables) {

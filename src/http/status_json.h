@@ -2,12 +2,18 @@
 // snapshot).
 #pragma once
 
+#include <functional>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "health/connection_state.h"
 
 namespace hdm {
 
-std::string RenderStatusJson(const FleetSnapshot& snapshot);
+// `policies(id)`, when given, is added to each connection as "policies".
+std::string RenderStatusJson(
+    const FleetSnapshot& snapshot,
+    const std::function<nlohmann::json(const std::string& connection_id)>& policies = {});
 
 }  // namespace hdm

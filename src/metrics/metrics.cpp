@@ -100,9 +100,54 @@ void Metrics::SetConfigReload(bool successful, SysTime when) {
   if (successful) impl_->reload_timestamp.Set(metrics::UnixSeconds(when));
 }
 
-std::string Metrics::Render(const FleetSnapshot& snapshot) const {
+namespace {
+
+void AppendPolicyMetrics(std::string& out, const PolicyCounters& p) {
+  auto label = [](std::string& l, const char* name, const std::string& v) {
+    l += l.empty() ? "{" : ",";
+    l += name;
+    l += "=\"";
+    metrics::AppendLabelValue(l, v);
+    l += '"';
+  };
+  {
+    metrics::FamilyWriter w(out, {"hotdata_policy_actions_total",
+                                  "Purges decided by policies, by policy, action and result "
+                                  "(success, failed, dry_run).",
+                                  "counter"});
+    for (const auto& [key, n] : p.actions) {
+      std::string l;
+      label(l, "policy", std::get<0>(key));
+      label(l, "action", std::get<1>(key));
+      label(l, "result", std::get<2>(key));
+      w.Sample(l + "}", n);
+    }
+  }
+  {
+    metrics::FamilyWriter w(out, {"hotdata_policy_suppressed_total",
+                                  "Purges held back by a safety, by policy and reason (cooldown, "
+                                  "budget, outage_pause, maintenance, permanent_error).",
+                                  "counter"});
+    for (const auto& [key, n] : p.suppressed) {
+      std::string l;
+      label(l, "policy", key.first);
+      label(l, "reason", key.second);
+      w.Sample(l + "}", n);
+    }
+  }
+  metrics::FamilyWriter(out, {"hotdata_policy_outage_pause",
+                              "1 while every purge is held because too many connections are "
+                              "unhealthy at once (an API-wide outage), else 0.",
+                              "gauge"})
+      .Sample("", p.outage_pause ? 1.0 : 0.0);
+}
+
+}  // namespace
+
+std::string Metrics::Render(const FleetSnapshot& snapshot, const PolicyCounters* policy) const {
   std::string out;
   metrics::AppendFleetMetrics(out, snapshot);
+  if (policy) AppendPolicyMetrics(out, *policy);
   // A few hundred low-cardinality series: the stock serializer is fast enough here.
   std::ostringstream registry_text;
   prometheus::TextSerializer().Serialize(registry_text, impl_->registry->Collect());

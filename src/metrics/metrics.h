@@ -9,7 +9,11 @@
 // Thread-safe: OnRequest() is called by every worker, Render() by the HTTP server threads.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <tuple>
+#include <utility>
 #include <string>
 #include <string_view>
 
@@ -18,6 +22,16 @@
 #include "hotdata/api.h"
 
 namespace hdm {
+
+// What the policy engine reports, rendered as hotdata_policy_*. Plain values so that metrics
+// does not depend on the engine.
+struct PolicyCounters {
+  // (policy, action, result) -> count; result is success|failed|dry_run.
+  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> actions;
+  // (policy, reason) -> count.
+  std::map<std::pair<std::string, std::string>, uint64_t> suppressed;
+  bool outage_pause = false;
+};
 
 class Metrics final : public hotdata::RequestObserver {
  public:
@@ -34,7 +48,8 @@ class Metrics final : public hotdata::RequestObserver {
 
   // The whole exposition: fleet series from `snapshot`, the registry's families, process_*.
   // Each family appears once with HELP and TYPE, its series contiguous. Thread-safe.
-  std::string Render(const FleetSnapshot& snapshot) const;
+  // `policy` null: no policy engine runs, no hotdata_policy_* series.
+  std::string Render(const FleetSnapshot& snapshot, const PolicyCounters* policy = nullptr) const;
 
  private:
   struct Impl;

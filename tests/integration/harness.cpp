@@ -81,6 +81,8 @@ std::string TestConfig(const std::string& base_url, const std::string& token_fil
     << "  concurrency: 4\n"
     << "server:\n"
     << "  listen: \"127.0.0.1:0\"\n"
+    << "state_file: "
+    << (std::filesystem::path(token_file).parent_path() / "state.json").string() << "\n"
     << extra;
   return c.str();
 }
