@@ -92,9 +92,19 @@ DaemonHarness::DaemonHarness(const std::string& extra_config)
   AddDefaultConnections(*fake_);
   EXPECT_GT(fake_->Start(), 0);
   const std::string token_file = dir_.Write("token", std::string(kToken) + "\n");
-  const std::string config =
+  config_path_ =
       dir_.Write("config.yaml", TestConfig(fake_->base_url(), token_file, extra_config));
-  auto d = Daemon::Create({.config_path = config});
+  StartDaemon();
+}
+
+void DaemonHarness::RestartDaemon() {
+  if (daemon_) daemon_->Stop();
+  daemon_.reset();
+  StartDaemon();
+}
+
+void DaemonHarness::StartDaemon() {
+  auto d = Daemon::Create({.config_path = config_path_});
   if (!d) {
     ADD_FAILURE() << d.error();
     return;

@@ -59,6 +59,8 @@ class DaemonHarness {
   };
   Reply Get(const std::string& path, bool gzip = false);
   std::string Metrics() { return Get("/metrics").body; }
+  // Stops the daemon and starts a new one on the same config and state file.
+  void RestartDaemon();
   // True once a completed round is visible and every connection has been checked.
   bool WaitForRounds(uint64_t rounds);
 
@@ -67,6 +69,8 @@ class DaemonHarness {
   std::unique_ptr<fake::FakeHotdataServer> fake_;
   std::unique_ptr<Daemon> daemon_;
   int port_ = 0;
+  std::string config_path_;
+  void StartDaemon();
 };
 
 // The value of the series whose line starts with `series` (name and labels exactly as
