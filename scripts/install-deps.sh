@@ -9,7 +9,7 @@ packages=(cmake make g++ pkg-config
           libspdlog-dev libgtest-dev libgmock-dev libsystemd-dev libssl-dev zlib1g-dev
           libbrotli-dev curl)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(prometheus clang clang-format libclang-rt-14-dev)
+  packages+=(prometheus systemd python3 python3-yaml)
 fi
 
 missing=()
