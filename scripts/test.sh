@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: unit, integration and end-to-end
-# (ctest), then the same suite under AddressSanitizer+UndefinedBehaviorSanitizer, and the
-# scheduler, daemon and fault tests under ThreadSanitizer. `--quick` skips the sanitizer builds.
+# (ctest), under AddressSanitizer+UndefinedBehaviorSanitizer; then the scheduler, daemon, policy
+# loop and fault tests again under ThreadSanitizer. `--quick` builds without sanitizers and skips
+# the TSan pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${JOBS:-2}"
@@ -18,18 +19,21 @@ run_suite() {
   (cd "$dir" && ctest --output-on-failure -j"$jobs" ${regex:+-R "$regex"})
 }
 
-echo "== build and test"
-run_suite build "-DCMAKE_BUILD_TYPE=RelWithDebInfo" "" ""
-
-if [[ "${1:-}" != "--quick" ]]; then
-  echo "== ASan+UBSan: every test"
-  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
-  export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-  run_suite build-asan "-DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=address,undefined" "" ""
-  echo "== TSan: scheduler, daemon, faults"
-  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-  run_suite build-tsan "-DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=thread" \
-    "test_health test_integration hotdata-monitor hotdata-simulator" \
-    '^(SchedulerTest|SelectionTest|DaemonTest|Faults/|SecretsTest)'
+if [[ "${1:-}" == "--quick" ]]; then
+  echo "== build and test (no sanitizers)"
+  run_suite build "-DCMAKE_BUILD_TYPE=RelWithDebInfo" "" ""
+  echo "== all tests passed"
+  exit 0
 fi
+
+echo "== every test under ASan+UBSan"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+run_suite build-asan "-DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=address,undefined" "" ""
+
+echo "== scheduler, daemon, policy loop and faults under TSan"
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+run_suite build-tsan "-DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=thread" \
+  "test_health test_integration hotdata-monitor hotdata-simulator" \
+  '^(SchedulerTest|SelectionTest|DaemonTest|PolicyLoopTest|Faults/|SecretsTest)'
 echo "== all tests passed"
