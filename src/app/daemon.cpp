@@ -23,6 +23,13 @@ std::string FormatConfigErrors(const std::vector<ConfigError>& errors) {
 std::expected<std::unique_ptr<Daemon>, std::string> Daemon::Create(DaemonOptions options) {
   auto config = LoadConfig(options.config_path);
   if (!config) return std::unexpected(FormatConfigErrors(config.error()));
+  // Refused rather than ignored: an operator who configured auth must not believe the
+  // endpoints are protected while they are not (TLS and basic auth of the server: issue #7).
+  if (config->server.tls || config->server.basic_auth) {
+    return std::unexpected(config->source_path +
+                           ": server.tls and server.basic_auth are not supported yet; remove "
+                           "them and protect the port by other means (firewall, reverse proxy)");
+  }
   auto token = ReadToken(config->api);
   if (!token) return std::unexpected(token.error());
   if (options.force_dry_run) config->safety.dry_run = true;
