@@ -32,7 +32,10 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 run_suite build-asan "-DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=address,undefined" "" ""
 
 echo "== scheduler, daemon, policy loop and faults under TSan"
-export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+# report_mutex_bugs=0: GCC 12's TSan does not intercept pthread_cond_clockwait, which
+# libstdc++'s condition_variable::wait_for uses, and then reports the mutex as unlocked twice.
+# Races are still reported; tests/tsan.supp says which libraries are left out and why.
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:report_mutex_bugs=0:suppressions=$PWD/tests/tsan.supp"
 run_suite build-tsan "-DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=thread" \
   "test_health test_integration hotdata-monitor hotdata-simulator" \
   '^(SchedulerTest|SelectionTest|DaemonTest|PolicyLoopTest|Faults/|SecretsTest)'

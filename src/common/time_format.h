@@ -34,8 +34,8 @@ inline std::optional<SysTime> ParseRfc3339(std::string_view s) {
     return true;
   };
   int year, month, day, hour, minute, second;
-  if (!digits(0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(5, 2, month) ||
-      s[7] != '-' || !digits(8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+  if (!digits(0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(5, 2, month) || s[7] != '-' ||
+      !digits(8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
       !digits(11, 2, hour) || s[13] != ':' || !digits(14, 2, minute) || s[16] != ':' ||
       !digits(17, 2, second)) {
     return std::nullopt;

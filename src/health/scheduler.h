@@ -103,9 +103,9 @@ class Scheduler {
 
   const Clock& clock_;
   Executor& executor_;
-  CheckListener listener_;        // set once before the first Tick
+  CheckListener listener_;            // set once before the first Tick
   ProfileListener profile_listener_;  // set once before the first Tick
-  std::function<void()> wakeup_;  // set once before the first Tick
+  std::function<void()> wakeup_;      // set once before the first Tick
 
   mutable std::mutex mu_;
   // Guarded by mu_.
@@ -117,7 +117,7 @@ class Scheduler {
   std::vector<TableWatch> table_watches_;
   std::map<std::string, TableState> tables_;  // by "id\0schema\0table"
   std::deque<std::string> profile_queue_;     // keys of tables_
-  std::map<uint64_t, Round> rounds_;                            // unfinished rounds
+  std::map<uint64_t, Round> rounds_;          // unfinished rounds
   uint64_t next_generation_ = 1;
   uint64_t current_round_ = 0;
   size_t round_dispatched_ = 0;  // checks of the current round started so far (for the ramp)

@@ -4,8 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "health/scheduler.h"
 #include "common/time_format.h"
+#include "health/scheduler.h"
 #include "health/selection.h"
 
 namespace hdm {

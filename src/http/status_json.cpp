@@ -70,16 +70,16 @@ std::string RenderStatusJson(
   j["connections"] = std::move(list);
   nlohmann::json tables = nlohmann::json::array();
   for (const auto& t : snapshot.tables) {
-    tables.push_back({{"connection_id", t.connection_id},
-                      {"connection", t.connection_name},
-                      {"schema", t.schema},
-                      {"table", t.table},
-                      {"rows", OrNull(t.row_count)},
-                      {"synced_at", TimeOrNull(t.synced_at)},
-                      {"last_fetch", t.fetched ? nlohmann::json(FormatRfc3339(t.last_fetch))
-                                               : nlohmann::json(nullptr)},
-                      {"error", t.fetched && !t.ok ? nlohmann::json(t.last_error)
-                                                   : nlohmann::json(nullptr)}});
+    tables.push_back(
+        {{"connection_id", t.connection_id},
+         {"connection", t.connection_name},
+         {"schema", t.schema},
+         {"table", t.table},
+         {"rows", OrNull(t.row_count)},
+         {"synced_at", TimeOrNull(t.synced_at)},
+         {"last_fetch",
+          t.fetched ? nlohmann::json(FormatRfc3339(t.last_fetch)) : nlohmann::json(nullptr)},
+         {"error", t.fetched && !t.ok ? nlohmann::json(t.last_error) : nlohmann::json(nullptr)}});
   }
   j["tables"] = std::move(tables);
   // Names come from the API and may hold invalid UTF-8: replace rather than throw.

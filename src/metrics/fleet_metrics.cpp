@@ -139,9 +139,9 @@ void AppendTableMetrics(std::string& out, const std::vector<TableState>& tables)
     labels.push_back(std::move(l));
   }
   {
-    FamilyWriter w(out, {"hotdata_table_rows",
-                         "Rows of a table of the tables: list, as its last profile reported.",
-                         "gauge"});
+    FamilyWriter w(out,
+                   {"hotdata_table_rows",
+                    "Rows of a table of the tables: list, as its last profile reported.", "gauge"});
     for (size_t i = 0; i < tables.size(); ++i) {
       if (tables[i].row_count) w.Sample(labels[i], static_cast<double>(*tables[i].row_count));
     }

@@ -12,10 +12,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <tuple>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 
 #include "common/clock.h"
 #include "health/connection_state.h"

@@ -133,19 +133,20 @@ TEST(DaemonTest, ExportsTheProfilesOfTheTablesList) {
       "  - { connection: no-such-connection, schema: public, table: x }\n");
   const std::string orders =
       "{connection_id=\"conn_pg\",connection=\"prod-pg\",schema=\"public\",table=\"orders\"}";
-  const std::string items = "{connection_id=\"conn_pg\",connection=\"prod-pg\",schema=\"eu."
-                            "sales\",table=\"Order Items\"}";
-  ASSERT_TRUE(
-      WaitFor([&] { return SeriesValue(h.Metrics(), "hotdata_table_rows" + items).has_value(); }))
-      << h.Get("/api/v1/status").body;
+  const std::string items =
+      "{connection_id=\"conn_pg\",connection=\"prod-pg\",schema=\"eu."
+      "sales\",table=\"Order Items\"}";
+  ASSERT_TRUE(WaitFor([&] {
+    return SeriesValue(h.Metrics(), "hotdata_table_rows" + items).has_value();
+  })) << h.Get("/api/v1/status").body;
   const std::string m = h.Metrics();
   EXPECT_EQ(SeriesValue(m, "hotdata_table_rows" + orders), 1234);
   EXPECT_EQ(SeriesValue(m, "hotdata_table_last_synced_timestamp_seconds" + orders), 1700000000);
   EXPECT_EQ(SeriesValue(m, "hotdata_table_rows" + items), 7);
   EXPECT_FALSE(SeriesValue(m, "hotdata_table_last_synced_timestamp_seconds" + items));
   EXPECT_EQ(m.find("no-such-connection"), std::string::npos);
-  EXPECT_GE(h.fake().CountRequests(
-                "GET", "/v1/connections/conn_pg/tables/eu.sales/Order%20Items/profile"),
+  EXPECT_GE(h.fake().CountRequests("GET",
+                                   "/v1/connections/conn_pg/tables/eu.sales/Order%20Items/profile"),
             1u);
 }
 

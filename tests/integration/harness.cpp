@@ -7,8 +7,14 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
 namespace hdm::testing {
+namespace {
+// spdlog's registry is built on first use; build it on the main thread before any daemon thread
+// logs (as main() does in the daemon), so the first log lines do not race its construction.
+[[maybe_unused]] const bool kLoggingReady = (spdlog::default_logger_raw() != nullptr);
+}  // namespace
 
 bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -81,8 +87,8 @@ std::string TestConfig(const std::string& base_url, const std::string& token_fil
     << "  concurrency: 4\n"
     << "server:\n"
     << "  listen: \"127.0.0.1:0\"\n"
-    << "state_file: "
-    << (std::filesystem::path(token_file).parent_path() / "state.json").string() << "\n"
+    << "state_file: " << (std::filesystem::path(token_file).parent_path() / "state.json").string()
+    << "\n"
     << extra;
   return c.str();
 }
@@ -92,8 +98,7 @@ DaemonHarness::DaemonHarness(const std::string& extra_config)
   AddDefaultConnections(*fake_);
   EXPECT_GT(fake_->Start(), 0);
   const std::string token_file = dir_.Write("token", std::string(kToken) + "\n");
-  config_path_ =
-      dir_.Write("config.yaml", TestConfig(fake_->base_url(), token_file, extra_config));
+  config_path_ = dir_.Write("config.yaml", TestConfig(fake_->base_url(), token_file, extra_config));
   StartDaemon();
 }
 

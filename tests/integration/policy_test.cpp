@@ -35,8 +35,9 @@ TEST(PolicyLoopTest, RecoveredPurgesOnceAndNotAgainInsideTheCooldown) {
     cooldown: 30m
 )");
   ASSERT_TRUE(WaitFor([&] {
-    auto v = SeriesValue(h.Metrics(), "hotdata_connection_consecutive_failures{connection_id="
-                                      "\"conn_sf\",connection=\"analytics-sf\"}");
+    auto v = SeriesValue(h.Metrics(),
+                         "hotdata_connection_consecutive_failures{connection_id="
+                         "\"conn_sf\",connection=\"analytics-sf\"}");
     return v && *v >= 2;
   }));
   EXPECT_EQ(Deletes(h, kSfCache), 0u);
@@ -47,14 +48,18 @@ TEST(PolicyLoopTest, RecoveredPurgesOnceAndNotAgainInsideTheCooldown) {
   ASSERT_TRUE(WaitForAnswers(h, 3));
   h.fake().SetHealth("conn_sf", true, 20);
   ASSERT_TRUE(WaitFor([&] {
-    return Counter(h, "hotdata_policy_suppressed_total{policy=\"after-outage\",reason=\"cooldown\"}") >= 1;
+    return Counter(
+               h, "hotdata_policy_suppressed_total{policy=\"after-outage\",reason=\"cooldown\"}") >=
+           1;
   }));
   EXPECT_EQ(Deletes(h, kSfCache), 1u);
-  EXPECT_EQ(Counter(h, "hotdata_policy_actions_total{policy=\"after-outage\",action=\"purge_"
-                       "connection\",result=\"success\"}"),
+  EXPECT_EQ(Counter(h,
+                    "hotdata_policy_actions_total{policy=\"after-outage\",action=\"purge_"
+                    "connection\",result=\"success\"}"),
             1);
-  EXPECT_TRUE(SeriesValue(h.Metrics(), "hotdata_connection_last_purge_timestamp_seconds{"
-                                       "connection_id=\"conn_sf\",connection=\"analytics-sf\"}"));
+  EXPECT_TRUE(SeriesValue(h.Metrics(),
+                          "hotdata_connection_last_purge_timestamp_seconds{"
+                          "connection_id=\"conn_sf\",connection=\"analytics-sf\"}"));
   const std::string actions = h.Get("/api/v1/actions").body;
   EXPECT_NE(actions.find("\"outcome\":\"success\""), std::string::npos) << actions;
   EXPECT_NE(actions.find("recovered after"), std::string::npos) << actions;
@@ -71,8 +76,9 @@ TEST(PolicyLoopTest, FailedChecksNeverPurge) {
   h.fake().Script("GET", "/v1/connections/conn_pg/health", {.status = 503, .body = "{}"});
   ASSERT_TRUE(WaitForAnswers(h, 4));
   EXPECT_EQ(Deletes(h, kPgCache), 0u);
-  EXPECT_EQ(Counter(h, "hotdata_policy_actions_total{policy=\"on-unhealthy\",action=\"purge_"
-                       "connection\",result=\"success\"}"),
+  EXPECT_EQ(Counter(h,
+                    "hotdata_policy_actions_total{policy=\"on-unhealthy\",action=\"purge_"
+                    "connection\",result=\"success\"}"),
             0);
 }
 
@@ -84,8 +90,9 @@ policies:
     action: { purge: connection }
 )");
   ASSERT_TRUE(WaitFor([&] {
-    return Counter(h, "hotdata_policy_actions_total{policy=\"on-unhealthy\",action=\"purge_"
-                      "connection\",result=\"dry_run\"}") >= 1;
+    return Counter(h,
+                   "hotdata_policy_actions_total{policy=\"on-unhealthy\",action=\"purge_"
+                   "connection\",result=\"dry_run\"}") >= 1;
   }));
   ASSERT_TRUE(WaitForAnswers(h, 2));
   EXPECT_EQ(Deletes(h, kSfCache), 0u);
@@ -123,8 +130,9 @@ TEST(PolicyLoopTest, APermanent400IsAttemptedOnce) {
 )");
   h.fake().Upsert({.id = "conn_mg", .name = "managed-cat", .source_type = "managed"});
   ASSERT_TRUE(WaitFor([&] {
-    return Counter(h, "hotdata_policy_suppressed_total{policy=\"every-second\",reason=\"permanent_"
-                      "error\"}") >= 2;
+    return Counter(h,
+                   "hotdata_policy_suppressed_total{policy=\"every-second\",reason=\"permanent_"
+                   "error\"}") >= 2;
   }));
   EXPECT_EQ(Deletes(h, "/v1/connections/conn_mg/cache"), 1u);
   EXPECT_NE(h.Get("/api/v1/actions").body.find("managed catalogs cannot be purged"),
@@ -142,7 +150,9 @@ TEST(PolicyLoopTest, TheCooldownHoldsAcrossARestart) {
   ASSERT_TRUE(WaitFor([&] { return Deletes(h, kPgCache) == 1; }));
   h.RestartDaemon();
   ASSERT_TRUE(WaitFor([&] {
-    return Counter(h, "hotdata_policy_suppressed_total{policy=\"every-second\",reason=\"cooldown\"}") >= 1;
+    return Counter(
+               h, "hotdata_policy_suppressed_total{policy=\"every-second\",reason=\"cooldown\"}") >=
+           1;
   }));
   EXPECT_EQ(Deletes(h, kPgCache), 1u);
 }
