@@ -150,6 +150,39 @@ TEST(DaemonTest, ExportsTheProfilesOfTheTablesList) {
             1u);
 }
 
+TEST(DaemonTest, ReloadSwapsAValidConfigAndKeepsTheOldOneOnErrors) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.WaitForRounds(1));
+  const std::string config = (h.dir().path() / "config.yaml").string();
+  const std::string token = (h.dir().path() / "token").string();
+  // Valid: exclude a connection; the others keep their state and series.
+  std::string next = TestConfig(h.fake().base_url(), token);
+  const std::string sched = "  concurrency: 4\n";
+  next.insert(next.find(sched) + sched.size(), "  exclude: { name: [\"prod-mysql\"] }\n");
+  h.dir().Write("config.yaml", next);
+  httplib::Client cli("127.0.0.1", h.port());
+  auto ok = cli.Post("/-/reload");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  EXPECT_TRUE(WaitFor([&] { return h.Metrics().find("conn_my") == std::string::npos; }));
+  std::string m = h.Metrics();
+  EXPECT_EQ(SeriesValue(m, "hotdata_monitor_config_last_reload_successful"), 1);
+  EXPECT_EQ(SeriesValue(m, "hotdata_connection_healthy" + Labels("conn_pg", "prod-pg")), 1);
+  // Invalid: rejected with its position; the running config stays in force.
+  h.dir().Write("config.yaml", "api:\n  base_url: http://x\nscheduler:\n  intervall: 5s\n");
+  auto bad = cli.Post("/-/reload");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 500);
+  EXPECT_NE(bad->body.find("config.yaml:4:3: scheduler.intervall"), std::string::npos) << bad->body;
+  const uint64_t rounds = h.daemon().scheduler().RoundsCompleted();
+  ASSERT_TRUE(h.WaitForRounds(rounds + 2));
+  m = h.Metrics();
+  EXPECT_EQ(SeriesValue(m, "hotdata_monitor_config_last_reload_successful"), 0);
+  EXPECT_EQ(SeriesValue(m, "hotdata_monitor_connections"), 2);
+  EXPECT_EQ(h.daemon().config()->api.base_url, h.fake().base_url());
+  (void)config;
+}
+
 TEST(DaemonTest, HealthzAndUnknownPaths) {
   DaemonHarness h;
   EXPECT_EQ(h.Get("/healthz").status, 200);

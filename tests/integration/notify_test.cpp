@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <cctype>
 #include <chrono>
+#include <fstream>
 
 #include "integration/harness.h"
 
@@ -70,13 +72,15 @@ TEST(NotifyTest, ReadyWatchdogAndStoppingAsSystemdExpects) {
   ASSERT_TRUE(sock.bound());
 
   const std::string binary = std::string(HDM_BINARY_DIR) + "/hotdata-monitor";
+  const std::string log_path = (dir.path() / "stderr.log").string();
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     setenv("NOTIFY_SOCKET", sock_path.c_str(), 1);
-    setenv("WATCHDOG_USEC", "1000000", 1);  // 1 s: WATCHDOG=1 about every 0.5 s
-    const int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, STDERR_FILENO);
+    setenv("WATCHDOG_USEC", "1000000", 1);   // 1 s: WATCHDOG=1 about every 0.5 s
+    setenv("JOURNAL_STREAM", "8:12345", 1);  // as systemd sets it: log for the journal
+    const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(log, STDERR_FILENO);
     execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), nullptr);
     _exit(127);
   }
@@ -100,6 +104,24 @@ TEST(NotifyTest, ReadyWatchdogAndStoppingAsSystemdExpects) {
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+
+  // Under systemd every line carries its journal priority and no timestamp of its own.
+  std::ifstream in(log_path);
+  std::string line;
+  int lines = 0;
+  bool saw_info = false;
+  bool saw_warning = false;
+  while (std::getline(in, line)) {
+    ++lines;
+    ASSERT_GE(line.size(), 3u);
+    EXPECT_TRUE(line[0] == '<' && line[2] == '>' && line[1] >= '0' && line[1] <= '7') << line;
+    EXPECT_FALSE(line.size() > 3 && std::isdigit(static_cast<unsigned char>(line[3]))) << line;
+    saw_info |= line.starts_with("<6>");
+    saw_warning |= line.starts_with("<4>") && line.find("unhealthy") != std::string::npos;
+  }
+  EXPECT_GT(lines, 0);
+  EXPECT_TRUE(saw_info);
+  EXPECT_TRUE(saw_warning);  // analytics-sf answers unhealthy: a warning
 }
 
 }  // namespace
