@@ -52,7 +52,9 @@ promtool check metrics <"$work/metrics.txt" >"$work/promtool.out" 2>&1 \
 encoding="$(curl -s -o /dev/null -D - -H 'Accept-Encoding: gzip' "$url/metrics" \
   | tr -d '\r' | sed -n 's/^[Cc]ontent-[Ee]ncoding: //p')"
 [[ "$encoding" == "gzip" ]] || fail "no gzip encoding (got '$encoding')"
-curl -sf --compressed "$url/metrics" | grep -q '^hotdata_monitor_connections 20$' \
+# To a file, not a pipe into grep -q: under pipefail, grep quitting early fails curl (SIGPIPE).
+curl -sf --compressed "$url/metrics" >"$work/metrics-gzip.txt" || fail "gzip scrape"
+grep -q '^hotdata_monitor_connections 20$' "$work/metrics-gzip.txt" \
   || fail "gzip body does not decode to the exposition"
 curl -sf "$url/api/v1/status" >"$work/status.json"
 

@@ -22,8 +22,11 @@ for f in usr/bin/hotdata-monitor etc/hotdata-monitor/config.yaml \
          usr/share/hotdata-monitor/deploy/prometheus/alerts.yml; do
   [[ -e "$work/root/$f" ]] || fail "missing $f in the package"
 done
-dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -q conffiles || fail "no conffiles"
-"$work/root/usr/bin/hotdata-monitor" --version | grep -q '^hotdata-monitor ' || fail "--version"
+# Captured first: under pipefail a grep -q that quits early would fail the writer (SIGPIPE).
+control="$(dpkg-deb --ctrl-tarfile "$deb" | tar -t)"
+[[ "$control" == *conffiles* ]] || fail "no conffiles"
+version="$("$work/root/usr/bin/hotdata-monitor" --version)"
+[[ "$version" == "hotdata-monitor "* ]] || fail "--version: $version"
 # The packaged example config must be valid as shipped. Its base_url points at the real API: the
 # copy checked here points at a closed loopback port, so the check sends nothing off this machine.
 sed 's|^  base_url: .*|  base_url: http://127.0.0.1:1|' "$work/root/etc/hotdata-monitor/config.yaml" \
