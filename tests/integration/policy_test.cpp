@@ -103,10 +103,11 @@ TEST(PolicyLoopTest, TheOutagePauseHoldsEveryPurge) {
   DaemonHarness h(R"(safety: { pause_when_unhealthy_fraction_above: 0.5, pause_min_connections: 3 }
 policies:
   - name: on-unhealthy
-    when: { event: unhealthy, after_failures: 2 }
+    when: { event: unhealthy, after_failures: 3 }
     action: { purge: connection }
 )");
-  // Two of three unhealthy: more than half; the API-wide outage look.
+  // Two of three unhealthy: more than half; the API-wide outage look. conn_pg turns unhealthy
+  // now, a whole round before conn_sf's third unhealthy answer, so the pause holds by then.
   h.fake().SetHealth("conn_pg", false, 5, "down");
   ASSERT_TRUE(WaitFor([&] { return Counter(h, "hotdata_policy_outage_pause") == 1; }));
   ASSERT_TRUE(WaitForAnswers(h, 4));
