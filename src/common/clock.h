@@ -36,9 +36,4 @@ class FakeClock final : public Clock {
   std::atomic<SysTime::duration::rep> now_;
 };
 
-// Seconds since the Unix epoch, as Prometheus timestamps expect.
-inline double ToUnixSeconds(SysTime t) {
-  return std::chrono::duration<double>(t.time_since_epoch()).count();
-}
-
 }  // namespace hdm

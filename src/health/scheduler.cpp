@@ -31,7 +31,7 @@ SysTime Scheduler::Tick() {
   {
     std::lock_guard lock(mu_);
     const SysTime now = clock_.Now();
-    if (!discovery_in_flight_ && now >= next_discovery_) StartDiscoveryLocked(now, tasks);
+    if (!discovery_in_flight_ && now >= next_discovery_) StartDiscoveryLocked(tasks);
     if (discovered_ && now >= next_round_) StartRoundLocked(now);
     DispatchLocked(now, tasks);
 
@@ -51,10 +51,9 @@ SysTime Scheduler::Tick() {
   return next;
 }
 
-void Scheduler::StartDiscoveryLocked(SysTime now, std::vector<ApiTask>& out) {
+void Scheduler::StartDiscoveryLocked(std::vector<ApiTask>& out) {
   discovery_in_flight_ = true;
   const auto deadline = steady_clock::now() + std::max(config_.interval, Millis(1000));
-  (void)now;
   out.push_back([this, deadline](hotdata::HotdataApi& api) {
     OnList(api.ListConnections({.deadline = deadline}));
   });
@@ -184,7 +183,7 @@ void Scheduler::Reconfigure(SchedulerConfig config) {
   if (sooner && discovered_) next_round_ = std::min(next_round_, now + config_.interval);
   next_discovery_ = std::min(next_discovery_, now + config_.discovery_interval);
   if (discovered_) {
-    ApplyListLocked(last_list_, now);
+    ApplyListLocked(last_list_);
     ResolveTablesLocked();
   }
 }

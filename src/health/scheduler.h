@@ -86,10 +86,10 @@ class Scheduler {
     size_t remaining = 0;
   };
 
-  void StartDiscoveryLocked(SysTime now, std::vector<ApiTask>& out);
+  void StartDiscoveryLocked(std::vector<ApiTask>& out);
   void StartRoundLocked(SysTime now);
   void DispatchLocked(SysTime now, std::vector<ApiTask>& out);
-  void ApplyListLocked(std::vector<hotdata::ConnectionInfo> list, SysTime now);
+  void ApplyListLocked(const std::vector<hotdata::ConnectionInfo>& list);
   void FinishCheckLocked(uint64_t round, SysTime now);
   void OnList(hotdata::ApiResult<std::vector<hotdata::ConnectionInfo>> result);
   void OnDetails(const std::string& id, uint64_t generation,

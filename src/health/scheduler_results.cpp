@@ -28,7 +28,7 @@ void Scheduler::OnList(hotdata::ApiResult<std::vector<hotdata::ConnectionInfo>> 
       stats_.last_discovery_error.clear();
       next_discovery_ = now + config_.discovery_interval;
       last_list_ = std::move(*result);
-      ApplyListLocked(last_list_, now);
+      ApplyListLocked(last_list_);
       ResolveTablesLocked();
       if (!discovered_) {
         discovered_ = true;
@@ -41,10 +41,10 @@ void Scheduler::OnList(hotdata::ApiResult<std::vector<hotdata::ConnectionInfo>> 
   PostAll(tasks);
 }
 
-void Scheduler::ApplyListLocked(std::vector<hotdata::ConnectionInfo> list, SysTime now) {
+void Scheduler::ApplyListLocked(const std::vector<hotdata::ConnectionInfo>& list) {
   std::set<std::string> seen;
   size_t added = 0;
-  for (auto& info : list) {
+  for (const auto& info : list) {
     if (info.id.empty() || !IsSelected(config_, info)) continue;
     if (!seen.insert(info.id).second) continue;  // a duplicate id in one list: first wins
     auto [it, inserted] = connections_.try_emplace(info.id);
@@ -58,7 +58,7 @@ void Scheduler::ApplyListLocked(std::vector<hotdata::ConnectionInfo> list, SysTi
         health_queue_.push_back({info.id, e.generation, 0});
       }
     }
-    e.state.info = std::move(info);
+    e.state.info = info;
     if (!e.details_pending) {
       e.details_pending = true;
       details_queue_.emplace_back(it->first, e.generation);
@@ -73,7 +73,6 @@ void Scheduler::ApplyListLocked(std::vector<hotdata::ConnectionInfo> list, SysTi
       ++removed;
     }
   }
-  (void)now;
   if (added || removed) {
     spdlog::info("discovery: {} connections monitored ({} added, {} removed)", connections_.size(),
                  added, removed);

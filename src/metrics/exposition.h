@@ -16,7 +16,7 @@ namespace hdm::metrics {
 void AppendValue(std::string& out, double v);
 void AppendValue(std::string& out, uint64_t v);
 
-// `t` in Unix seconds, rounded once: 1699999999.75 where ToUnixSeconds() gives
+// `t` in Unix seconds, rounded once: 1699999999.75 where a plain duration<double> cast gives
 // 1699999999.7500002 (it divides a nanosecond count of 2^60 magnitude).
 double UnixSeconds(SysTime t);
 

@@ -153,7 +153,6 @@ TEST(DaemonTest, ExportsTheProfilesOfTheTablesList) {
 TEST(DaemonTest, ReloadSwapsAValidConfigAndKeepsTheOldOneOnErrors) {
   DaemonHarness h;
   ASSERT_TRUE(h.WaitForRounds(1));
-  const std::string config = (h.dir().path() / "config.yaml").string();
   const std::string token = (h.dir().path() / "token").string();
   // Valid: exclude a connection; the others keep their state and series.
   std::string next = TestConfig(h.fake().base_url(), token);
@@ -180,7 +179,6 @@ TEST(DaemonTest, ReloadSwapsAValidConfigAndKeepsTheOldOneOnErrors) {
   EXPECT_EQ(SeriesValue(m, "hotdata_monitor_config_last_reload_successful"), 0);
   EXPECT_EQ(SeriesValue(m, "hotdata_monitor_connections"), 2);
   EXPECT_EQ(h.daemon().config()->api.base_url, h.fake().base_url());
-  (void)config;
 }
 
 TEST(DaemonTest, HealthzAndUnknownPaths) {
