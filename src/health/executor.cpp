@@ -5,6 +5,14 @@
 #include <string>
 
 namespace hdm {
+namespace {
+
+// The pool whose task this thread is running, and whether that task already posted the one
+// follow-up that this same worker will pick up when the task returns.
+thread_local const WorkerPool* current_pool = nullptr;
+thread_local bool follow_up_claimed = false;
+
+}  // namespace
 
 WorkerPool::WorkerPool(int workers, const ApiFactory& factory) {
   if (workers < 1) workers = 1;
@@ -17,12 +25,16 @@ WorkerPool::WorkerPool(int workers, const ApiFactory& factory) {
 WorkerPool::~WorkerPool() { Shutdown(); }
 
 void WorkerPool::Post(ApiTask task) {
+  // A result usually dispatches the next check: the worker that got the result runs it as soon
+  // as its task returns, instead of waking another worker (one context switch less per check).
+  const bool self = current_pool == this && !follow_up_claimed;
+  if (self) follow_up_claimed = true;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
     queue_.push_back(std::move(task));
   }
-  cv_.notify_one();
+  if (!self) cv_.notify_one();
 }
 
 void WorkerPool::Shutdown() {
@@ -53,7 +65,10 @@ void WorkerPool::Run(int index) {
       task = std::move(queue_.front());
       queue_.pop_front();
     }
+    current_pool = this;
+    follow_up_claimed = false;
     task(api);
+    current_pool = nullptr;
   }
 }
 

@@ -2,6 +2,9 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <charconv>
 
 #include "hotdata/text_util.h"
@@ -30,6 +33,17 @@ std::optional<size_t> ParseSize(const std::string& s) {
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+// True when the kept-alive socket can carry no further request: the server closed it (end of
+// file) or sent something unasked (a TLS close_notify, an HTTP 408) while it sat idle. httplib
+// 0.11 only checks that the socket is writable before reusing it, so a connection the server
+// timed out would fail the next request and count as a connection error.
+bool IdleSocketIsStale(int sock) {
+  char byte = 0;
+  const ssize_t n = ::recv(sock, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n >= 0) return true;
+  return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
 }
 
 }  // namespace
@@ -116,6 +130,9 @@ std::expected<HttpAnswer, TransportFailure> HttpTransport::Send(const HttpReques
 std::expected<HttpAnswer, TransportFailure> HttpTransport::Exchange(const HttpRequest& request,
                                                                     milliseconds timeout) {
   timeout = std::max(timeout, milliseconds(1));
+  if (client_->is_socket_open() && IdleSocketIsStale(client_->socket())) {
+    client_->stop();  // closes it; send() below connects afresh
+  }
   client_->set_connection_timeout(timeout);
   client_->set_read_timeout(timeout);
   client_->set_write_timeout(timeout);

@@ -53,6 +53,7 @@
 #include "health/scheduler.h"
 #include "policy/decision.h"
 #include "policy/policy_state.h"
+#include "policy/recent_answers.h"
 
 namespace hdm::policy {
 
@@ -108,6 +109,8 @@ class PolicyEngine {
   // True while more than safety.pause_when_unhealthy_fraction_above of the recent answers are
   // unhealthy (hotdata_policy_outage_pause).
   bool OutagePaused() const { return paused_; }
+  // True when a condition fired since the last Evaluate(): a decision is waiting to be taken.
+  bool HasPending() const { return !pending_.empty(); }
   // Why the pause is on ("outage pause: 6 of 10 recent answers unhealthy (more than 50%)").
   const std::string& PauseDetail() const { return pause_detail_; }
   // When Evaluate() next has something to do without new input: a schedule point or a retry.
@@ -124,10 +127,6 @@ class PolicyEngine {
     bool overlapped_pause = false;
     std::optional<TargetKey> retry_target;  // set for the retry of a transient failure
     std::string retry_connection_name;
-  };
-  struct Answer {
-    bool healthy = false;
-    SysTime at{};
   };
   struct InFlight {
     PolicyKey key;
@@ -163,7 +162,7 @@ class PolicyEngine {
   // Not persisted: rebuilt from the first discovery and answers after a start.
   std::map<std::string, hotdata::ConnectionInfo> known_;  // monitored connections, by id
   bool discovered_ = false;
-  std::map<std::string, Answer> answers_;  // latest valid answer per connection
+  RecentAnswers answers_;  // latest valid answer per connection, for the outage pause
   bool paused_ = false;
   std::string pause_detail_;
   std::vector<Candidate> pending_;                // fired since the last Evaluate()

@@ -2,6 +2,7 @@
 // and schedules. Each turns condition edges into Candidates for the next Evaluate().
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 
 #include "health/selection.h"
 #include "policy/engine.h"
@@ -24,7 +25,7 @@ void PolicyEngine::OnCheck(const CheckEvent& event) {
   // A failed check is no answer: the API being unreachable says nothing about the connection.
   if (!event.answered || !s.healthy) return;
   known_[s.info.id] = s.info;
-  answers_[s.info.id] = Answer{.healthy = *s.healthy, .at = event.at};
+  answers_.Put(s.info.id, *s.healthy, event.at);
   UpdatePause(event.at);
   for (const PolicyConfig& p : config_->policies) {
     if (!SelectorMatches(p.match, s.info)) continue;
@@ -97,14 +98,7 @@ void PolicyEngine::OnLatencyAnswer(const PolicyConfig& p, const ConnectionState&
 
 void PolicyEngine::UpdatePause(SysTime now) {
   const SafetyConfig& safety = config_->safety;
-  const SysTime oldest = now - 2 * config_->scheduler.interval;
-  int64_t recent = 0;
-  int64_t unhealthy = 0;
-  for (const auto& [id, answer] : answers_) {
-    if (answer.at < oldest) continue;
-    ++recent;
-    if (!answer.healthy) ++unhealthy;
-  }
+  const auto [recent, unhealthy] = answers_.CountSince(now - 2 * config_->scheduler.interval);
   const bool paused = recent >= safety.pause_min_connections &&
                       static_cast<double>(unhealthy) >
                           safety.pause_when_unhealthy_fraction_above * static_cast<double>(recent);
@@ -126,10 +120,13 @@ void PolicyEngine::UpdatePause(SysTime now) {
 
 void PolicyEngine::OnDiscovery(const std::vector<ConnectionState>& monitored, SysTime now) {
   discovered_ = true;
-  known_.clear();
+  std::map<std::string, hotdata::ConnectionInfo> previous = std::exchange(known_, {});
   for (const ConnectionState& c : monitored) known_[c.info.id] = c.info;
+  // Every connection with an answer is in known_ (OnCheck adds it), so this forgets them all.
+  for (const auto& [id, info] : previous) {
+    if (!known_.contains(id)) answers_.Remove(id);
+  }
   auto gone = [&](const std::string& id) { return !known_.contains(id); };
-  std::erase_if(answers_, [&](const auto& e) { return gone(e.first); });
   std::erase_if(state_.episodes, [&](const auto& e) { return gone(e.first.target.connection_id); });
   std::erase_if(state_.retries, [&](const auto& e) { return gone(e.first.target.connection_id); });
   std::erase_if(state_.table_counts, [&](const auto& e) { return gone(e.first); });

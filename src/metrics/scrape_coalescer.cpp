@@ -1,0 +1,64 @@
+#include "metrics/scrape_coalescer.h"
+
+#include "metrics/gzip.h"
+
+namespace hdm {
+
+namespace {
+constexpr int kScrapeGzipLevel = 1;
+}  // namespace
+
+const std::string& ScrapeCoalescer::Body::gzip() const {
+  std::call_once(gzip_once_, [this] { gzip_ = GzipCompress(text_, kScrapeGzipLevel); });
+  return gzip_;
+}
+
+ScrapeCoalescer::ScrapeCoalescer(std::function<std::string()> render)
+    : render_(std::move(render)) {}
+
+std::shared_ptr<const ScrapeCoalescer::Body> ScrapeCoalescer::Get() {
+  std::unique_lock lock(mu_);
+  // A render in flight started before this call: only the next one will do.
+  const uint64_t wanted = started_ + 1;
+  ++waiters_;
+  for (;;) {
+    if (done_ >= wanted) {
+      std::shared_ptr<const Body> body = latest_;
+      if (--waiters_ == 0) latest_.reset();  // the last taker frees it
+      return body;
+    }
+    if (!rendering_) break;
+    cv_.wait(lock);
+  }
+  if (--waiters_ == 0) latest_.reset();
+  rendering_ = true;
+  const uint64_t generation = ++started_;
+  lock.unlock();
+  std::shared_ptr<const Body> body;
+  try {
+    body = std::make_shared<const Body>(render_());
+  } catch (...) {
+    lock.lock();
+    rendering_ = false;
+    cv_.notify_all();  // a waiter takes over and renders
+    throw;
+  }
+  lock.lock();
+  rendering_ = false;
+  done_ = generation;
+  latest_ = waiters_ > 0 ? body : nullptr;
+  cv_.notify_all();
+  return body;
+}
+
+uint64_t ScrapeCoalescer::renders() const {
+  std::lock_guard lock(mu_);
+  return done_;
+}
+
+int ScrapeCoalescer::waiting() const {
+  std::lock_guard lock(mu_);
+  return waiters_;
+}
+
+}  // namespace hdm
