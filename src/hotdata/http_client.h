@@ -26,6 +26,9 @@ struct ClientOptions {
   bool insecure_skip_verify = false;
   size_t max_body_bytes = 16 << 20;  // a larger answer is an invalid response
   std::string user_agent = "hotdata-monitor";
+  // A kept-alive connection idle for longer than this is checked for a close by the server
+  // before it is reused (one non-blocking peek); one used more recently is reused as it is.
+  std::chrono::milliseconds stale_check_after{250};
   RequestObserver* observer = nullptr;  // not owned; may be null; must outlive the client
 };
 

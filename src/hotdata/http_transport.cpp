@@ -130,7 +130,10 @@ std::expected<HttpAnswer, TransportFailure> HttpTransport::Send(const HttpReques
 std::expected<HttpAnswer, TransportFailure> HttpTransport::Exchange(const HttpRequest& request,
                                                                     milliseconds timeout) {
   timeout = std::max(timeout, milliseconds(1));
-  if (client_->is_socket_open() && IdleSocketIsStale(client_->socket())) {
+  // A server closes idle connections after its keep-alive timeout, seconds at the least: a
+  // socket used moments ago is not worth the extra system call.
+  if (client_->is_socket_open() && Clock::now() - last_exchange_ >= options_.stale_check_after &&
+      IdleSocketIsStale(client_->socket())) {
     client_->stop();  // closes it; send() below connects afresh
   }
   client_->set_connection_timeout(timeout);
@@ -181,6 +184,7 @@ std::expected<HttpAnswer, TransportFailure> HttpTransport::Exchange(const HttpRe
   httplib::Response res;
   httplib::Error error = httplib::Error::Success;
   const bool ok = client_->send(req, res, error);
+  last_exchange_ = Clock::now();
   if (too_large) {
     return std::unexpected(
         Failure(ErrorKind::kInvalidResponse,

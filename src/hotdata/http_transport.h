@@ -70,6 +70,8 @@ class HttpTransport {
   std::string init_error_;  // why there is no client (a bad base_url)
   std::unique_ptr<httplib::Client> client_;
 
+  // When the last exchange ended; only Send() (one thread at a time) uses it.
+  std::chrono::steady_clock::time_point last_exchange_{};
   mutable std::mutex mu_;
   std::condition_variable cv_;
   // Guarded by mu_.

@@ -6,12 +6,26 @@ namespace hdm::policy {
 
 void RecentAnswers::Put(const std::string& id, bool healthy, SysTime at) {
   auto found = latest_.find(id);
+  Ordered::node_type node;
   if (found != latest_.end()) {
-    Erase(found->second);
-    latest_.erase(found);
+    // Reuse the connection's node: no allocation per answer once every connection answered.
+    const Ordered::iterator old = found->second;
+    Uncount(old);
+    if (old == window_begin_) ++window_begin_;
+    node = by_time_.extract(old);
+    node.value().at = at;
+    node.value().healthy = healthy;
   }
-  auto it = by_time_.insert(Entry{.at = at, .id = id, .healthy = healthy}).first;
-  latest_.emplace(id, it);
+  // Answers mostly arrive in time order: the end is the usual place, and a correct hint makes
+  // the insertion constant time.
+  const Ordered::iterator it =
+      node ? by_time_.insert(by_time_.end(), std::move(node))
+           : by_time_.insert(by_time_.end(), Entry{.at = at, .id = id, .healthy = healthy});
+  if (found != latest_.end()) {
+    found->second = it;
+  } else {
+    latest_.emplace(id, it);
+  }
   if (at < oldest_) return;
   ++counts_.recent;
   if (!healthy) ++counts_.unhealthy;
@@ -25,11 +39,14 @@ void RecentAnswers::Remove(const std::string& id) {
   latest_.erase(found);
 }
 
+void RecentAnswers::Uncount(Ordered::iterator it) {
+  if (it->at < oldest_) return;
+  --counts_.recent;
+  if (!it->healthy) --counts_.unhealthy;
+}
+
 void RecentAnswers::Erase(Ordered::iterator it) {
-  if (it->at >= oldest_) {
-    --counts_.recent;
-    if (!it->healthy) --counts_.unhealthy;
-  }
+  Uncount(it);
   if (it == window_begin_) ++window_begin_;
   by_time_.erase(it);
 }

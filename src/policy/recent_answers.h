@@ -44,6 +44,7 @@ class RecentAnswers {
   };
   using Ordered = std::set<Entry>;
 
+  void Uncount(Ordered::iterator it);  // takes it out of counts_, if inside the window
   void Erase(Ordered::iterator it);
 
   std::map<std::string, Ordered::iterator> latest_;  // by connection id

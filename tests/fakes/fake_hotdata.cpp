@@ -100,7 +100,7 @@ void FakeHotdataServer::Impl::Handle(const httplib::Request& req, httplib::Respo
   std::optional<ScriptedResponse> script;
   {
     std::lock_guard lock(mu);
-    requests.push_back(std::move(record));
+    if (options.record_requests) requests.push_back(std::move(record));
     for (auto it = scripts.rbegin(); it != scripts.rend(); ++it) {
       if (it->left == 0 || it->method != req.method || it->path != path) continue;
       if (it->left > 0) --it->left;

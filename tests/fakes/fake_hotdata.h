@@ -72,6 +72,7 @@ struct FakeServerOptions {
   int keep_alive_timeout_seconds = 1;  // keeps Stop() quick in tests
   size_t keep_alive_max_count = 1000;  // requests per connection before the server closes it
   int threads = 8;
+  bool record_requests = true;  // false: Requests() stays empty (long simulator runs)
 };
 
 class FakeHotdataServer {

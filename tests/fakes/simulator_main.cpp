@@ -9,9 +9,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <variant>
 
 #include "fakes/fake_hotdata.h"
@@ -28,6 +31,8 @@ constexpr const char* kUsage = R"(usage: hotdata-simulator [flags]
   --latency-ms L     every health check answers L ms late and reports L ms more (default 0)
   --seed S           seed of the simulated data and jitter (default 1)
   --static           all healthy, nothing changes (for benchmarks)
+  --control-stdin    read commands from stdin, one per line: "unhealthy ID" or "healthy ID";
+                     each is answered on stdout by "applied ID UNIX_SECONDS" (for benchmarks)
   --help             this text
 )";
 
@@ -35,6 +40,7 @@ struct Flags {
   int port = 0;
   std::string url_file;
   bool tls = false;
+  bool control_stdin = false;
   std::string token;
   hdm::fake::SimOptions sim;
 };
@@ -64,6 +70,10 @@ std::variant<Flags, int> ParseFlags(int argc, char** argv) {
     }
     if (arg == "--static") {
       flags.sim.evolve = false;
+      continue;
+    }
+    if (arg == "--control-stdin") {
+      flags.control_stdin = true;
       continue;
     }
     const bool takes_value = arg == "--listen-port" || arg == "--connections" ||
@@ -117,6 +127,33 @@ bool WriteUrlFile(const std::string& path, const std::string& url) {
   return !ec;
 }
 
+// Applies "unhealthy ID" / "healthy ID" lines from stdin until end of file. Detached: the
+// process exits without joining it.
+void StartControl(hdm::fake::FakeHotdataServer& server) {
+  std::thread([&server] {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      std::istringstream words(line);
+      std::string verb;
+      std::string id;
+      words >> verb >> id;
+      const auto current = server.Get(id);
+      if ((verb != "unhealthy" && verb != "healthy") || !current) {
+        std::cout << "error " << line << std::endl;
+        continue;
+      }
+      const bool healthy = verb == "healthy";
+      server.SetHealth(id, healthy, current->latency_ms,
+                       healthy ? std::nullopt : std::optional<std::string>("simulated outage"));
+      const double now =
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
+      std::cout << "applied " << id << " " << std::fixed << std::setprecision(6) << now
+                << std::endl;
+    }
+  }).detach();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -135,6 +172,7 @@ int main(int argc, char** argv) {
   options.expected_token = flags.token;
   options.keep_alive_timeout_seconds = 2;  // bounds how long a stop waits for idle clients
   options.threads = 64;                    // an idle keep-alive connection holds one
+  options.record_requests = false;         // a long run would keep every request
   std::string cert_dir;
   if (flags.tls) {
     char dir_template[] = "/tmp/hotdata-simulator-XXXXXX";
@@ -165,6 +203,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  if (flags.control_stdin) StartControl(server);
   // The main thread both ticks the evolution once a second and waits for the stop signal.
   const auto start = std::chrono::steady_clock::now();
   const timespec one_second{1, 0};
