@@ -6,10 +6,10 @@ set -euo pipefail
 
 packages=(cmake make g++ pkg-config
           prometheus-cpp-dev libcpp-httplib-dev libyaml-cpp-dev nlohmann-json3-dev
-          libspdlog-dev libgtest-dev libgmock-dev libsystemd-dev libssl-dev zlib1g-dev
+          libspdlog-dev libgtest-dev libgmock-dev libsystemd-dev libssl-dev libcrypt-dev zlib1g-dev
           libbrotli-dev curl)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(prometheus systemd python3 python3-yaml)
+  packages+=(prometheus systemd python3 python3-yaml libclang-rt-14-dev)  # + libFuzzer
 fi
 
 missing=()

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: unit, integration and end-to-end
 # (ctest), under AddressSanitizer+UndefinedBehaviorSanitizer; then the scheduler, daemon, policy
-# loop and fault tests again under ThreadSanitizer. `--quick` builds without sanitizers and skips
-# the TSan pass.
+# loop and fault tests again under ThreadSanitizer; then every libFuzzer target for a short,
+# bounded time. `--quick` builds without sanitizers and skips the TSan and fuzzing passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${JOBS:-2}"
@@ -38,5 +38,8 @@ echo "== scheduler, daemon, policy loop and faults under TSan"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:report_mutex_bugs=0:suppressions=$PWD/tests/tsan.supp"
 run_suite build-tsan "-DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=thread" \
   "test_health test_integration hotdata-monitor hotdata-simulator" \
-  '^(SchedulerTest|SelectionTest|DaemonTest|PolicyLoopTest|Faults/|SecretsTest)'
+  '^(SchedulerTest|SelectionTest|DaemonTest|PolicyLoopTest|Faults/|SecretsTest|SecurityDaemonTest|OpsDaemonTest)'
+
+echo "== fuzzers, 15 s each under ASan+UBSan (scripts/fuzz.sh --seconds 600 runs them longer)"
+scripts/fuzz.sh --seconds 15
 echo "== all tests passed"

@@ -6,10 +6,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/allocator.h"
 #include "app/cli.h"
 #include "app/commands.h"
 #include "app/daemon.h"
 #include "app/logging.h"
+#include "ops/connections.h"
 
 namespace {
 
@@ -45,9 +47,11 @@ int main(int argc, char** argv) {
     std::cerr << "hotdata-monitor: " << ok.error() << "\n";
     return hdm::kExitUsage;
   }
+  if (cli->connections) return hdm::ops::RunConnections(*cli, std::cin, std::cout, std::cerr);
   if (cli->check_config) return hdm::RunCheckConfig(*cli, std::cout, std::cerr);
   if (cli->once) return hdm::RunOnce(*cli, std::cout, std::cerr);
   const sigset_t signals = BlockSignals();  // before any thread starts
+  hdm::ConfigureAllocator();
 
   auto daemon =
       hdm::Daemon::Create({.config_path = cli->config_path, .force_dry_run = cli->dry_run});

@@ -1,5 +1,6 @@
 #include "app/cli.h"
 
+#include <cstddef>
 #include <string_view>
 #include <vector>
 
@@ -7,6 +8,7 @@ namespace hdm {
 
 std::string UsageText() {
   return R"(Usage: hotdata-monitor [flags]
+       hotdata-monitor [--config PATH] connections list|get|health|purge|profile|create|delete ...
 
 Watches every connection of a Hotdata workspace, exports Prometheus metrics and purges caches
 as its policies say.
@@ -23,7 +25,11 @@ Flags:
   --version                print the version and exit
   --help                   print this help and exit
 
-Exit codes: 0 success, 1 unhealthy (--once), 2 usage or configuration error, 3 no valid answer.
+Operator command line (`hotdata-monitor connections --help` for details): list, get, health,
+purge, profile, create and delete the workspace's connections with the daemon's config and token.
+
+Exit codes: 0 success, 1 unhealthy (--once, connections health), 2 usage or configuration error,
+3 no valid answer (or an API error), 4 (connections purge/delete) refused or not confirmed.
 )";
 }
 
@@ -54,7 +60,11 @@ std::expected<CliOptions, std::string> ParseCli(int argc, char** argv) {
       return {};
     };
     std::expected<void, std::string> ok;
-    if (arg == "--config" || arg == "-c") {
+    if (arg == "connections" && !has_value) {
+      o.connections = true;
+      o.connections_args.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+      break;
+    } else if (arg == "--config" || arg == "-c") {
       auto v = take_value();
       if (!v) return std::unexpected(v.error());
       o.config_path = *v;
@@ -89,6 +99,8 @@ std::expected<CliOptions, std::string> ParseCli(int argc, char** argv) {
   }
   if (o.check_config && o.once)
     return std::unexpected("--check-config and --once exclude each other");
+  if (o.connections && (o.check_config || o.once || o.dry_run))
+    return std::unexpected("connections excludes --check-config, --once and --dry-run");
   return o;
 }
 

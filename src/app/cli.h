@@ -3,6 +3,7 @@
 
 #include <expected>
 #include <string>
+#include <vector>
 
 #include "app/logging.h"
 
@@ -17,6 +18,10 @@ struct CliOptions {
   bool help = false;
   std::string log_level = "info";
   LogFormat log_format = LogFormat::kText;
+  // `hotdata-monitor [flags] connections ...`: everything after "connections", parsed by
+  // src/ops (ParseOpsArgs). Set: run the operator command line instead of the daemon.
+  bool connections = false;
+  std::vector<std::string> connections_args;
 };
 
 // Accepts `--flag value` and `--flag=value`. The error is a one-line usage message.
@@ -29,6 +34,9 @@ std::string VersionText();
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitUnhealthy = 1;  // --once: a connection answered unhealthy
 inline constexpr int kExitUsage = 2;      // usage or configuration error
-inline constexpr int kExitNoAnswer = 3;   // --once: the list or a check got no valid answer
+inline constexpr int kExitNoAnswer = 3;   // --once: the list or a check got no valid answer;
+                                          // connections: an API error or no valid answer
+inline constexpr int kExitNotDone = 4;    // connections purge/delete: refused by a safety or
+                                          // not confirmed; nothing was done
 
 }  // namespace hdm

@@ -4,6 +4,7 @@
 
 #include "app/api_factory.h"
 #include "app/token.h"
+#include "config/server_files.h"
 #include "http/status_json.h"
 
 namespace hdm {
@@ -11,6 +12,26 @@ namespace {
 
 // /healthz turns 503 when the scheduler loop has not gone round for this long.
 constexpr auto kLoopStallLimit = std::chrono::seconds(30);
+
+// The checker for server.basic_auth, or null without it. The error names the file.
+std::expected<std::shared_ptr<const BasicAuthChecker>, std::string> LoadBasicAuth(
+    const ServerConfig& server) {
+  if (!server.basic_auth) return nullptr;
+  auto hash = ReadPasswordHash(server.basic_auth->password_file);
+  if (!hash) return std::unexpected("server.basic_auth.password_file: " + hash.error());
+  auto checker = BasicAuthChecker::Create(server.basic_auth->username, std::move(*hash));
+  if (!checker) return std::unexpected("server.basic_auth: " + checker.error());
+  return std::shared_ptr<const BasicAuthChecker>(std::move(*checker));
+}
+
+// The certificate and key of server.tls, or null without it. The error names the file.
+std::expected<std::shared_ptr<const TlsIdentity>, std::string> LoadServerTls(
+    const ServerConfig& server) {
+  if (!server.tls) return nullptr;
+  auto identity = LoadTlsIdentity(server.tls->cert_file, server.tls->key_file);
+  if (!identity) return std::unexpected("server.tls: " + identity.error());
+  return std::move(*identity);
+}
 
 }  // namespace
 
@@ -23,18 +44,15 @@ std::string FormatConfigErrors(const std::vector<ConfigError>& errors) {
 std::expected<std::unique_ptr<Daemon>, std::string> Daemon::Create(DaemonOptions options) {
   auto config = LoadConfig(options.config_path);
   if (!config) return std::unexpected(FormatConfigErrors(config.error()));
-  // Refused rather than ignored: an operator who configured auth must not believe the
-  // endpoints are protected while they are not (TLS and basic auth of the server: issue #7).
-  if (config->server.tls || config->server.basic_auth) {
-    return std::unexpected(config->source_path +
-                           ": server.tls and server.basic_auth are not supported yet; remove "
-                           "them and protect the port by other means (firewall, reverse proxy)");
-  }
+  auto auth = LoadBasicAuth(config->server);
+  if (!auth) return std::unexpected(config->source_path + ": " + auth.error());
   auto token = ReadToken(config->api);
   if (!token) return std::unexpected(token.error());
   if (options.force_dry_run) config->safety.dry_run = true;
   auto shared = std::make_shared<const Config>(std::move(*config));
-  return std::unique_ptr<Daemon>(new Daemon(std::move(options), shared, std::move(*token)));
+  std::unique_ptr<Daemon> daemon(new Daemon(std::move(options), shared, std::move(*token)));
+  daemon->server_->SetBasicAuth(std::move(*auth));
+  return daemon;
 }
 
 Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std::string token)
@@ -90,12 +108,15 @@ Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std:
 Daemon::~Daemon() { Stop(); }
 
 std::expected<int, std::string> Daemon::Start() {
-  auto port = server_->Start(config()->server.listen);
+  auto tls = LoadServerTls(config()->server);
+  if (!tls) return std::unexpected(tls.error());
+  auto port = server_->Start(config()->server.listen, std::move(*tls));
   if (!port) return std::unexpected(port.error());
   loop_->Start();
   policy_->Start();
-  spdlog::info("hotdata-monitor {} listening on {} (port {}), watching {}", HDM_VERSION,
-               config()->server.listen, *port, config()->api.base_url);
+  spdlog::info("hotdata-monitor {} listening on {} (port {}, {}{}), watching {}", HDM_VERSION,
+               config()->server.listen, *port, server_->tls() ? "https" : "http",
+               config()->server.basic_auth ? ", basic auth" : "", config()->api.base_url);
   return port;
 }
 
@@ -167,17 +188,33 @@ std::shared_ptr<const Config> Daemon::config() const {
 
 std::expected<void, std::string> Daemon::Reload() {
   notifier_.Reloading();
-  auto loaded = LoadConfig(options_.config_path);
-  if (!loaded) {
+  auto fail = [this](std::string errors) -> std::expected<void, std::string> {
     notifier_.ReloadDone("reload failed; running the previous config");
     metrics_.SetConfigReload(false, clock_.Now());
-    std::string errors = FormatConfigErrors(loaded.error());
     spdlog::error("reload failed, the running config stays in force:\n{}", errors);
-    return std::unexpected(errors);
-  }
+    return std::unexpected(std::move(errors));
+  };
+  auto loaded = LoadConfig(options_.config_path);
+  if (!loaded) return fail(FormatConfigErrors(loaded.error()));
   if (options_.force_dry_run) loaded->safety.dry_run = true;
   auto next = std::make_shared<const Config>(std::move(*loaded));
   std::shared_ptr<const Config> previous = config();
+  // The server's credentials and certificate take effect at a reload; both are read before
+  // anything is swapped, so that a bad file leaves everything as it was.
+  auto auth = LoadBasicAuth(next->server);
+  if (!auth) return fail(next->source_path + ": " + auth.error() + "\n");
+  std::shared_ptr<const TlsIdentity> tls_identity;
+  if (next->server.tls && server_->tls()) {
+    auto loaded_tls = LoadServerTls(next->server);
+    if (!loaded_tls) return fail(next->source_path + ": " + loaded_tls.error() + "\n");
+    tls_identity = std::move(*loaded_tls);
+  }
+  if (previous->server.basic_auth && !next->server.basic_auth) {
+    spdlog::warn("reload: server.basic_auth is gone from the config; every endpoint is open now");
+  }
+  if (next->server.tls.has_value() != server_->tls()) {
+    spdlog::warn("reload: turning server.tls on or off takes effect at the next restart");
+  }
   if (next->api.base_url != previous->api.base_url ||
       next->api.token_file != previous->api.token_file ||
       next->scheduler.concurrency != previous->scheduler.concurrency ||
@@ -188,6 +225,8 @@ std::expected<void, std::string> Daemon::Reload() {
   }
   SchedulerConfig sched = next->scheduler;
   sched.concurrency = previous->scheduler.concurrency;  // the worker pool keeps its size
+  server_->SetBasicAuth(std::move(*auth));
+  if (tls_identity) server_->SetTlsIdentity(std::move(tls_identity));
   scheduler_->SetTables(next->tables);
   scheduler_->Reconfigure(std::move(sched));
   policy_->Reconfigure(next);

@@ -1,5 +1,7 @@
 #include "app/token.h"
 
+#include <sys/prctl.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +21,9 @@ std::string Trim(std::string s) {
 }  // namespace
 
 std::expected<std::string, std::string> ReadToken(const ApiConfig& api) {
+  // No core dump and no ptrace or /proc/PID/mem by other processes of the same user while the
+  // token is in memory. Kept for the life of the process (the token stays until exit).
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (!api.token_file.empty()) {
     std::ifstream in(api.token_file, std::ios::binary);
     if (!in) {

@@ -1,16 +1,19 @@
 // LoadConfig / ParseConfig: the top level of the file, and error formatting.
 #include "config/config.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "config/config_sections.h"
 #include "config/config_yaml.h"
+#include "config/server_files.h"
 
 namespace hdm {
 
@@ -48,22 +51,87 @@ Config ParseRoot(const YAML::Node& root, const std::string& file_name, Errors& e
   return config;
 }
 
+// The documents of a YAML stream: how many, and where the second one starts. Counted from the
+// parser's events because yaml-cpp 0.7's LoadAll() loops forever on some malformed input (e.g.
+// "- api\n,-uler\n"), appending empty documents that consume nothing until memory runs out
+// (fixed upstream after 0.8, yaml-cpp PR 1319). An empty document that starts where the previous
+// empty one did made no progress: counting stops there.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  size_t count() const { return count_; }
+  const YAML::Mark& second() const { return second_; }
+
+  // Parses every document of `text`; throws YAML::Exception on a syntax error, as LoadAll does.
+  void Count(const std::string& text) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    std::optional<int> last_empty_pos;
+    while (parser.HandleNextDocument(*this)) {
+      if (empty_) {
+        if (last_empty_pos == first_.pos) break;
+        last_empty_pos = first_.pos;
+      }
+      if (++count_ == 2) second_ = first_;
+    }
+  }
+
+  void OnDocumentStart(const YAML::Mark&) override {
+    events_ = 0;
+    empty_ = false;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override {
+    if (First(mark)) empty_ = true;
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { First(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    First(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    First(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    First(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  // Records the mark of a document's root (its first event); true for the root.
+  bool First(const YAML::Mark& mark) {
+    if (events_++ > 0) return false;
+    first_ = mark;
+    return true;
+  }
+
+  size_t count_ = 0;
+  int events_ = 0;
+  bool empty_ = false;
+  YAML::Mark first_ = YAML::Mark::null_mark();
+  YAML::Mark second_ = YAML::Mark::null_mark();
+};
+
 }  // namespace
 
 ConfigResult ParseConfig(const std::string& yaml_text, const std::string& file_name) {
   Errors errors(file_name);
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(yaml_text);
-    if (documents.empty() || documents[0].IsNull()) {
+    DocumentCounter documents;
+    documents.Count(yaml_text);
+    const YAML::Node root = documents.count() == 0 ? YAML::Node() : YAML::Load(yaml_text);
+    if (root.IsNull()) {
       errors.Add(YAML::Mark::null_mark(), "",
                  "the file is empty; a minimal config needs api.base_url");
       return std::unexpected(errors.Take());
     }
-    if (documents.size() > 1) {
-      errors.Add(documents[1], "",
-                 "expected one YAML document, found " + std::to_string(documents.size()));
+    if (documents.count() > 1) {
+      errors.Add(documents.second(), "",
+                 "expected one YAML document, found " + std::to_string(documents.count()));
     }
-    Config config = ParseRoot(documents[0], file_name, errors);
+    Config config = ParseRoot(root, file_name, errors);
     if (errors.empty()) return config;
   } catch (const YAML::Exception& e) {
     errors.Add(e.mark, "", "YAML syntax error: " + e.msg);
@@ -90,7 +158,13 @@ ConfigResult LoadConfig(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return fail(std::strerror(errno));
-  return ParseConfig(text.str(), path);
+  ConfigResult config = ParseConfig(text.str(), path);
+  if (!config) return config;
+  // The files the server section names, once the YAML is valid (see server_files.h).
+  if (auto problems = CheckServerFiles(config->server, path); !problems.empty()) {
+    return std::unexpected(std::move(problems));
+  }
+  return config;
 }
 
 }  // namespace hdm

@@ -138,7 +138,17 @@ ServerConfig ParseServer(const YAML::Node& node, Errors& errors) {
   if (auto v = r.Take("basic_auth")) {
     MapReader auth(*v, "server.basic_auth", errors);
     BasicAuthConfig out;
-    if (auth.Require("username")) out.username = auth.String("username", true).value_or("");
+    if (auth.Require("username")) {
+      const auto user = auth.Take("username");
+      const std::string path = auth.PathOf("username");
+      if (auto name = AsString(*user, path, errors)) {
+        if (name->empty()) errors.Add(*user, path, "must not be empty");
+        if (name->find(':') != std::string::npos) {
+          errors.Add(*user, path, "must not contain ':' (basic auth splits at the first ':')");
+        }
+        out.username = *name;
+      }
+    }
     if (auth.Require("password_file")) {
       out.password_file = auth.String("password_file", true).value_or("");
     }

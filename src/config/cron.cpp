@@ -113,7 +113,10 @@ std::expected<uint64_t, std::string> ParseElement(std::string_view text, const F
       high = *last;
       if (high < low) return std::unexpected("range " + std::string(range) + " is reversed");
     } else if (slash == std::string_view::npos) {
-      high = low;  // 'a/n' means 'a-max/n', as in most crons
+      high = low;
+    } else {
+      // 'a/n' means 'a-max/n', as in most crons; day-of-week's max is 6 but '7/n' is Sunday.
+      high = std::max(high, low);
     }
   }
   uint64_t bits = 0;

@@ -2,16 +2,23 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <charconv>
+#include <chrono>
+#include <mutex>
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
+
+#include "http/accept_encoding.h"
+#include "metrics/scrape_coalescer.h"
 
 namespace hdm {
 namespace {
 
 constexpr const char* kExpositionType = "text/plain; version=0.0.4; charset=utf-8";
 constexpr const char* kJsonType = "application/json";
+constexpr const char* kAuthChallenge = "Basic realm=\"hotdata-monitor\"";
 
 constexpr const char* kIndexPage = R"(<!doctype html>
 <html><head><title>hotdata-monitor</title></head>
@@ -23,6 +30,23 @@ constexpr const char* kIndexPage = R"(<!doctype html>
 <li><a href="/healthz">/healthz</a> and <a href="/readyz">/readyz</a></li>
 </ul></body></html>
 )";
+
+// The exposition, gzipped when the client allows it. Sent as a content provider of known length:
+// httplib passes it on as is (it compresses only plain bodies and chunked providers), with no
+// copy of the text.
+void SendExposition(const httplib::Request& req, httplib::Response& res,
+                    std::shared_ptr<const ScrapeCoalescer::Body> body) {
+  const std::string* bytes = &body->text();
+  if (AcceptsGzip(req.get_header_value("Accept-Encoding")) && !body->gzip().empty()) {
+    bytes = &body->gzip();
+    res.set_header("Content-Encoding", "gzip");
+  }
+  res.set_header("Vary", "Accept-Encoding");
+  res.set_content_provider(bytes->size(), kExpositionType,
+                           [body, bytes](size_t offset, size_t length, httplib::DataSink& sink) {
+                             return sink.write(bytes->data() + offset, length);
+                           });
+}
 
 void Plain(httplib::Response& res, int status, const std::string& text) {
   res.status = status;
@@ -52,14 +76,25 @@ std::expected<ListenAddress, std::string> ParseListenAddress(const std::string& 
 
 struct HttpServer::Impl {
   HttpHandlers handlers;
-  httplib::Server server;
+  TlsIdentitySlot tls_identity;  // before `server`: its SSL_CTX points here
+  std::unique_ptr<httplib::Server> server;
   std::thread thread;
+  std::atomic<bool> listen_returned{false};
+  bool tls = false;
+  std::unique_ptr<ScrapeCoalescer> scrapes;  // renders handlers.metrics
+
+  mutable std::mutex mu;
+  std::shared_ptr<const BasicAuthChecker> auth;  // Guarded by mu; null: open
+
+  std::shared_ptr<const BasicAuthChecker> Auth() const {
+    std::lock_guard lock(mu);
+    return auth;
+  }
+  void Route(httplib::Server& s);
 };
 
-HttpServer::HttpServer(HttpHandlers handlers) : impl_(std::make_unique<Impl>()) {
-  impl_->handlers = std::move(handlers);
-  auto& s = impl_->server;
-  const HttpHandlers& h = impl_->handlers;
+void HttpServer::Impl::Route(httplib::Server& s) {
+  const HttpHandlers& h = handlers;
   // Short keep-alive and read timeouts: an idle or silent client cannot hold a thread long,
   // and Stop() does not wait on a scraper's idle connection for more than this.
   s.set_keep_alive_timeout(2);
@@ -68,8 +103,22 @@ HttpServer::HttpServer(HttpHandlers handlers) : impl_(std::make_unique<Impl>()) 
   s.set_write_timeout(10, 0);
   s.set_payload_max_length(64 * 1024);
 
-  s.Get("/metrics", [&h](const httplib::Request&, httplib::Response& res) {
-    res.set_content(h.metrics(), kExpositionType);  // httplib gzips when the client asks
+  // Before routing: no handler, and no 404 that would tell which paths exist, without
+  // credentials.
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    const auto checker = Auth();
+    if (!checker || checker->Check(req.get_header_value("Authorization"))) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    spdlog::debug("HTTP {} {} from {}: 401, no valid credentials", req.method, req.path,
+                  req.remote_addr);
+    res.set_header("WWW-Authenticate", kAuthChallenge);
+    Plain(res, 401, "401 unauthorized\n");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+
+  s.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+    SendExposition(req, res, scrapes->Get());
   });
   s.Get("/healthz", [&h](const httplib::Request&, httplib::Response& res) {
     if (h.alive()) {
@@ -123,15 +172,34 @@ HttpServer::HttpServer(HttpHandlers handlers) : impl_(std::make_unique<Impl>()) 
       });
 }
 
+HttpServer::HttpServer(HttpHandlers handlers) : impl_(std::make_unique<Impl>()) {
+  impl_->handlers = std::move(handlers);
+  impl_->scrapes = std::make_unique<ScrapeCoalescer>(impl_->handlers.metrics);
+}
+
 HttpServer::~HttpServer() { Stop(); }
 
-std::expected<int, std::string> HttpServer::Start(const std::string& listen) {
+std::expected<int, std::string> HttpServer::Start(const std::string& listen,
+                                                  std::shared_ptr<const TlsIdentity> tls) {
   auto addr = ParseListenAddress(listen);
   if (!addr) return std::unexpected(addr.error());
+  if (impl_->server) return std::unexpected("the HTTP server is started already");
+  if (tls) {
+    impl_->tls_identity.Set(std::move(tls));
+    std::string error;
+    auto server = std::make_unique<httplib::SSLServer>(
+        [&](SSL_CTX& ctx) { return SetupServerTlsContext(ctx, impl_->tls_identity, error); });
+    if (!server->is_valid()) return std::unexpected("cannot set up TLS: " + error);
+    impl_->server = std::move(server);
+    impl_->tls = true;
+  } else {
+    impl_->server = std::make_unique<httplib::Server>();
+  }
+  impl_->Route(*impl_->server);
   int port = addr->port;
   if (port == 0) {
-    port = impl_->server.bind_to_any_port(addr->host);
-  } else if (!impl_->server.bind_to_port(addr->host, port)) {
+    port = impl_->server->bind_to_any_port(addr->host);
+  } else if (!impl_->server->bind_to_port(addr->host, port)) {
     port = -1;
   }
   if (port < 0) {
@@ -140,15 +208,34 @@ std::expected<int, std::string> HttpServer::Start(const std::string& listen) {
   }
   impl_->thread = std::thread([this] {
     pthread_setname_np(pthread_self(), "hdm-http");
-    impl_->server.listen_after_bind();
+    impl_->server->listen_after_bind();
+    impl_->listen_returned = true;
   });
+  // httplib's stop() does nothing before the accept loop runs: wait for it, so that a Stop()
+  // right after Start() cannot leave that loop running forever.
+  while (!impl_->server->is_running() && !impl_->listen_returned) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   return port;
 }
 
 void HttpServer::Stop() {
-  if (!impl_) return;
-  impl_->server.stop();
+  if (!impl_ || !impl_->server) return;
+  impl_->server->stop();
   if (impl_->thread.joinable()) impl_->thread.join();
 }
+
+void HttpServer::SetBasicAuth(std::shared_ptr<const BasicAuthChecker> auth) {
+  std::lock_guard lock(impl_->mu);
+  impl_->auth = std::move(auth);
+}
+
+bool HttpServer::SetTlsIdentity(std::shared_ptr<const TlsIdentity> identity) {
+  if (!impl_->tls || !identity) return false;
+  impl_->tls_identity.Set(std::move(identity));
+  return true;
+}
+
+bool HttpServer::tls() const { return impl_->tls; }
 
 }  // namespace hdm

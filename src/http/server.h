@@ -8,6 +8,10 @@
 //   GET  /                a small page linking the above
 // One thread ("hdm-http") accepts; cpp-httplib's pool answers. Handlers run on pool threads
 // and must be thread-safe.
+//
+// Optional TLS (Start with an identity) and basic auth (SetBasicAuth). With basic auth, every
+// request, to every path and with every method, needs the credentials; anything else gets 401
+// with `WWW-Authenticate: Basic realm="hotdata-monitor"` and reaches no handler.
 #pragma once
 
 #include <expected>
@@ -15,6 +19,9 @@
 #include <memory>
 #include <string>
 #include <thread>
+
+#include "http/basic_auth.h"
+#include "http/server_tls.h"
 
 namespace hdm {
 
@@ -41,10 +48,20 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and starts serving; returns the bound port (useful with port 0), or why it could
-  // not bind (e.g. `cannot listen on 0.0.0.0:9977: address in use or not permitted`).
-  std::expected<int, std::string> Start(const std::string& listen);
+  // Binds and starts serving, over TLS when `tls` is given, else plain HTTP; returns the bound
+  // port (useful with port 0), or why it could not start (e.g. `cannot listen on
+  // 0.0.0.0:9977: address in use or not permitted`). Call once.
+  std::expected<int, std::string> Start(const std::string& listen,
+                                        std::shared_ptr<const TlsIdentity> tls = nullptr);
   void Stop();
+
+  // Requires these credentials from now on; null lets every request in. Thread-safe; requests
+  // already past the check are not affected.
+  void SetBasicAuth(std::shared_ptr<const BasicAuthChecker> auth);
+  // Presents `identity` at the following TLS handshakes. False (and nothing changes) when the
+  // server was started without TLS. Thread-safe.
+  bool SetTlsIdentity(std::shared_ptr<const TlsIdentity> identity);
+  bool tls() const;
 
  private:
   struct Impl;

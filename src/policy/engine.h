@@ -101,6 +101,10 @@ class PolicyEngine {
   // How performing a kPerform decision went, at `now`. Other verdicts are ignored.
   void OnOutcome(const Decision& decision, const Outcome& outcome, SysTime now);
 
+  // Adopts the cooldowns and budget spending another process recorded in the state file
+  // (MergeShared in policy_state.h), so that its purges count here too.
+  void MergeShared(const PolicyState& from) { policy::MergeShared(state_, from); }
+
   // What must survive a restart. Expired cooldowns and spending older than an hour are dropped
   // at each Evaluate().
   PolicyState Export() const { return state_; }

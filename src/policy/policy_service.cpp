@@ -5,14 +5,18 @@
 
 #include <algorithm>
 
+#include "policy/manual_actions.h"
 #include "policy/policy_state.h"
 #include "state/state_file.h"
+#include "state/state_lock.h"
 
 namespace hdm::policy {
 namespace {
 
 constexpr const char* kStateSection = "policy";
 constexpr auto kMaxWait = std::chrono::seconds(1);
+// How long a save waits for the operator command line to finish its update of the state file.
+constexpr auto kStateLockTimeout = std::chrono::seconds(5);
 
 // Reads the engine's section of the state file. Problems are reported, never fatal.
 PolicyState LoadState(const std::string& path, SysTime now, std::optional<std::string>& problem) {
@@ -47,6 +51,7 @@ PolicyService::PolicyService(const Clock& clock, std::shared_ptr<const Config> c
   if (load_problem_) spdlog::error("state file: {}", *load_problem_);
   engine_ = std::make_unique<PolicyEngine>(std::move(config), std::move(state));
   last_save_ = now;
+  MergeFileIfChanged();  // the operator's purges recorded in the file, into the audit log
 }
 
 PolicyService::~PolicyService() { Stop(); }
@@ -86,13 +91,17 @@ void PolicyService::NotePause() {
 }
 
 void PolicyService::OnCheck(const CheckEvent& event) {
+  bool fired = false;
   {
     std::lock_guard lock(mu_);
     engine_->OnCheck(event);
     dirty_ = true;
     NotePause();
+    fired = engine_->HasPending();
   }
-  Wake();
+  // Only a fired condition needs the runner now; saves and schedules keep its own pace. Waking
+  // it for every answer would cost a context switch per check.
+  if (fired) Wake();
 }
 
 void PolicyService::OnDiscovery(const std::vector<ConnectionState>& monitored, SysTime now) {
@@ -146,7 +155,42 @@ void PolicyService::PollFleet(SysTime now) {
   NotePause();
 }
 
+void PolicyService::Absorb(const nlohmann::json& sections) {
+  if (auto it = sections.find(kStateSection); it != sections.end()) {
+    auto theirs = PolicyStateFromJson(*it);
+    if (theirs) {
+      std::lock_guard lock(mu_);
+      engine_->MergeShared(*theirs);
+    } else {
+      spdlog::warn("state file: ignoring what another process wrote: {}", theirs.error());
+    }
+  }
+  std::set<std::string> ids;
+  for (ManualAction& action : ManualActionsFrom(sections)) {
+    if (!imported_manual_ids_.contains(action.id)) audit_.Add(std::move(action.entry));
+    ids.insert(std::move(action.id));
+  }
+  imported_manual_ids_ = std::move(ids);
+}
+
+void PolicyService::MergeFileIfChanged() {
+  if (options_.state_path.empty()) return;
+  std::lock_guard save_lock(save_mu_);
+  const auto stamp = state::Stamp(options_.state_path);
+  if (!stamp || stamp == last_stamp_) return;
+  // No file lock needed to read: writers replace the file atomically.
+  auto doc = state::Load(options_.state_path, clock_.Now());
+  last_stamp_ = stamp;
+  if (!doc) {
+    spdlog::error("state file: {}", doc.error().message);
+    return;
+  }
+  Absorb(*doc);
+}
+
 void PolicyService::RunOnce() {
+  // Before deciding: purges the operator command line recorded count here too.
+  MergeFileIfChanged();
   PollFleet(clock_.Now());
   std::vector<Decision> decisions;
   bool save_due = false;
@@ -191,7 +235,22 @@ void PolicyService::SaveAndReport() {
 std::expected<void, std::string> PolicyService::Save() {
   if (options_.state_path.empty()) return {};
   std::lock_guard save_lock(save_mu_);
+  // Read-merge-write under the file lock: what the operator command line wrote meanwhile (its
+  // cooldowns, budget spending and audit entries) is kept, not overwritten.
+  auto file_lock = state::StateLock::Acquire(options_.state_path, kStateLockTimeout);
+  if (!file_lock) return std::unexpected(file_lock.error());
   nlohmann::json sections = nlohmann::json::object();
+  if (state::Stamp(options_.state_path) != last_stamp_) {
+    auto doc = state::Load(options_.state_path, clock_.Now());
+    if (doc) {
+      Absorb(*doc);
+      sections = std::move(*doc);
+    } else {
+      spdlog::error("state file: {}", doc.error().message);
+    }
+  } else if (auto doc = state::Load(options_.state_path, clock_.Now())) {
+    sections = std::move(*doc);  // unchanged since we read it: keep its other sections
+  }
   SysTime now;
   {
     std::lock_guard lock(mu_);
@@ -200,7 +259,9 @@ std::expected<void, std::string> PolicyService::Save() {
     dirty_ = false;
     last_save_ = now;
   }
-  return state::Save(options_.state_path, sections, now);
+  auto saved = state::Save(options_.state_path, sections, now);
+  if (saved) last_stamp_ = state::Stamp(options_.state_path);
+  return saved;
 }
 
 nlohmann::json PolicyService::StatusJson(const std::string& connection_id) const {

@@ -8,6 +8,11 @@
 // (it cancels its own client, so it does not wait on the worker pool). Serve ActionsJson() at
 // /api/v1/actions, StatusJson() in /api/v1/status, Counters() and OutagePaused() in /metrics.
 //
+// The state file is shared with the operator command line (`connections purge`): every save is a
+// read-merge-write under state::StateLock, and each pass re-reads the file when its stamp
+// changed, so that the operator's cooldowns, budget spending and audit entries are respected and
+// kept (README, "Operator command line").
+//
 // Thread-safe: inputs come from the scheduler's executor threads, readers from the HTTP server.
 // No lock is held while a purge is in flight.
 #pragma once
@@ -19,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,6 +39,7 @@
 #include "policy/audit_log.h"
 #include "policy/engine.h"
 #include "policy/runner.h"
+#include "state/state_lock.h"
 
 namespace hdm::policy {
 
@@ -98,6 +105,10 @@ class PolicyService {
   void PollFleet(SysTime now);
   void NotePause();      // with mu_ held
   void SaveAndReport();  // Save(), logging a failure once until it changes or clears
+  // The state file as another process (the operator command line) left it: its cooldowns and
+  // budget spending merged into the engine, its unseen manual actions added to the audit log.
+  void MergeFileIfChanged();                    // with save_mu_ held inside; not mu_
+  void Absorb(const nlohmann::json& sections);  // with save_mu_ held; takes mu_
 
   const Clock& clock_;
   const std::unique_ptr<hotdata::HotdataApi> api_;
@@ -116,8 +127,11 @@ class PolicyService {
   std::optional<SysTime> last_discovery_seen_;
   std::vector<std::string> last_ids_seen_;  // of that snapshot, sorted as the scheduler sorts
 
-  std::mutex save_mu_;           // one writer of the state file at a time
-  std::string last_save_error_;  // Guarded by save_mu_.
+  std::mutex save_mu_;  // one reader-merger or writer of the state file at a time
+  // Guarded by save_mu_.
+  std::string last_save_error_;
+  std::optional<state::FileStamp> last_stamp_;  // of the file as we last read or wrote it
+  std::set<std::string> imported_manual_ids_;   // ManualAction ids already in audit_
 
   std::mutex wake_mu_;
   std::condition_variable wake_cv_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 
 namespace hdm::policy {
 namespace {
@@ -206,6 +207,21 @@ nlohmann::json PolicyStateToJson(const PolicyState& s) {
         {"synced_table_count", c.synced_table_count ? json(*c.synced_table_count) : json(nullptr)}};
   }
   return j;
+}
+
+void MergeShared(PolicyState& into, const PolicyState& from) {
+  for (const auto& [key, until] : from.cooldown_until) {
+    auto [it, fresh] = into.cooldown_until.try_emplace(key, until);
+    if (!fresh && it->second < until) it->second = until;
+  }
+  std::vector<SysTime> mine = into.budget_spends;
+  std::vector<SysTime> theirs = from.budget_spends;
+  std::sort(mine.begin(), mine.end());
+  std::sort(theirs.begin(), theirs.end());
+  // The multiset union: each instant as often as the side that has it most often.
+  into.budget_spends.clear();
+  std::set_union(mine.begin(), mine.end(), theirs.begin(), theirs.end(),
+                 std::back_inserter(into.budget_spends));
 }
 
 std::expected<PolicyState, std::string> PolicyStateFromJson(const nlohmann::json& j) {

@@ -92,6 +92,11 @@ struct PolicyState {
   friend bool operator==(const PolicyState&, const PolicyState&) = default;
 };
 
+// Folds into `into` what another process (the operator command line) recorded in the shared
+// state file `from`: cooldowns (per key, the later end wins) and budget spending (per instant,
+// the larger count: the same file read twice adds nothing). Everything else of `into` stays.
+void MergeShared(PolicyState& into, const PolicyState& from);
+
 // Times are Unix milliseconds. Never throws.
 nlohmann::json PolicyStateToJson(const PolicyState& state);
 // Rejects (with the path of the first bad field) anything that is not what ToJson() writes.

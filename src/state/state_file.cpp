@@ -36,6 +36,15 @@ bool WriteAll(int fd, const std::string& data) {
   return true;
 }
 
+// Run as root (the operator command line), give the new file the owner of the one it replaces
+// (else of the directory), so that the daemon's own user can still read and replace it.
+void KeepOwner(int fd, const std::string& path) {
+  if (::geteuid() != 0) return;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 && ::stat(DirectoryOf(path).c_str(), &st) != 0) return;
+  if (st.st_uid != 0 || st.st_gid != 0) (void)::fchown(fd, st.st_uid, st.st_gid);
+}
+
 // The reason a file's content cannot be used, or nullopt when `doc` is a usable envelope.
 std::optional<std::string> CheckEnvelope(const nlohmann::json& doc) {
   if (!doc.is_object()) return "not a JSON object";
@@ -114,6 +123,7 @@ std::expected<void, std::string> Save(const std::string& path, const nlohmann::j
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return std::unexpected("cannot write " + tmp + ": " + Errno(errno));
+  KeepOwner(fd, path);
   const bool written = WriteAll(fd, text);
   const int write_err = errno;
   const bool synced = written && ::fsync(fd) == 0;

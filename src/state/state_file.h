@@ -5,8 +5,9 @@
 // owns one top-level section (the policy engine owns "policy"). This module only knows the
 // envelope; what a section holds is its owner's business.
 //
-// Errors are values; nothing here throws. Stateless free functions: callers serialise saves of
-// one path (the policy service is the only writer).
+// Errors are values; nothing here throws. Stateless free functions: writers of one path
+// serialise their read-merge-write with StateLock (state_lock.h): the daemon's policy service
+// and the operator command line both write it.
 #pragma once
 
 #include <expected>
@@ -37,7 +38,8 @@ struct LoadError {
 std::expected<nlohmann::json, LoadError> Load(const std::string& path, SysTime now);
 
 // Writes `sections` (a JSON object) with the version envelope to `path` atomically: write
-// `<path>.tmp`, fsync it, rename it over `path`, fsync the directory. A crash at any point
+// `<path>.tmp`, fsync it, rename it over `path`, fsync the directory. Run as root, the new file
+// keeps the owner of the one it replaces (else of the directory). A crash at any point
 // leaves either the old or the new file. Returns why it failed (the old file is then intact).
 std::expected<void, std::string> Save(const std::string& path, const nlohmann::json& sections,
                                       SysTime now);

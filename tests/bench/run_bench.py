@@ -7,8 +7,8 @@ It builds the monitor, the simulator and hdm-bench-render (RelWithDebInfo, in bu
 then for N = 100, 1,000 and 10,000 connections runs hotdata-simulator (HTTPS, self-signed
 certificate, every health check answering after --latency-ms) and the daemon against it, and
 reads from the outside:
-  - CPU per health check: utime+stime of the daemon from /proc/PID/stat over whole rounds,
-    divided by the checks it counted (hotdata_api_requests_total);
+  - CPU per health check: the daemon's threads' run time (/proc/PID/task/*/schedstat) over
+    whole rounds, scrapes left out, divided by the checks it counted;
   - round time: hotdata_monitor_cycle_duration_seconds of each round, against the ideal
     ceil(N / concurrency) x latency;
   - resident memory: VmRSS and VmHWM from /proc/PID/status, after the rounds and the scrapes;
@@ -18,8 +18,10 @@ reads from the outside:
   - detection: connections turned unhealthy in the simulator at random moments; the delay
     from that moment to the check that recorded it (unhealthy_since in /api/v1/status), from
     which moment /metrics shows it, as a share of interval + latency.
-The peer: prometheus-blackbox-exporter from Debian (installed if missing) probing the same
-simulator's health URL, over HTTPS and over plain HTTP; its CPU per probe from /proc.
+CPU per check is measured against nginx (installed if missing) serving the API's answers as
+static JSON, the cheapest server; the peer, prometheus-blackbox-exporter from Debian (installed
+if missing), probes the same nginx's health URL over HTTPS and over plain HTTP, its CPU per
+probe read from /proc.
 Everything is loopback only. Results: a Markdown section written into --output (the part
 between the BEGIN/END markers is replaced) and the raw numbers as JSON beside it.
 """
@@ -313,9 +315,13 @@ class Daemon:
             [os.path.join(build, "hotdata-monitor"), "--config", config],
             stdout=self.log, stderr=subprocess.STDOUT, env=env)
         self.pid = self.proc.pid
-        self.port = int(wait_for("the daemon's port", self._port, 30))
-        self.http = Http(self.port)
-        wait_for("/readyz", lambda: self.http.get("/readyz")[0] == 200, 60)
+        try:
+            self.port = int(wait_for("the daemon's port", self._port, 30))
+            self.http = Http(self.port)
+            wait_for("/readyz", lambda: self.http.get("/readyz")[0] == 200, 60)
+        except BaseException:
+            self.stop()
+            raise
 
     def _port(self):
         if self.proc.poll() is not None:

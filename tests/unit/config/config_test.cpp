@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace hdm {
@@ -56,7 +58,12 @@ TEST(ConfigTest, MinimalConfigGetsEveryDefault) {
 }
 
 TEST(ConfigTest, FullConfigSetsEveryKey) {
-  const ConfigResult result = LoadConfig(kTestdata + "valid-full.yaml");
+  // Parsed, not loaded: LoadConfig would also read the server's files, which do not exist here
+  // (server_files_test.cpp covers that).
+  std::ifstream in(kTestdata + "valid-full.yaml");
+  std::ostringstream text;
+  text << in.rdbuf();
+  const ConfigResult result = ParseConfig(text.str(), kTestdata + "valid-full.yaml");
   ASSERT_TRUE(result.has_value()) << AllErrors(result);
   const Config& c = *result;
   EXPECT_EQ(c.api.base_url, "https://app.hotdata.dev");  // trailing '/' removed

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of tests/fuzz under ASan+UBSan into build-fuzz/ and runs each for
+# a bounded time on a copy of its seed corpus (tests/fuzz/corpus/<target>/), so the repository's
+# corpus is left alone. Exits non-zero on any crash, leak, UBSan report, timeout or violated
+# property; the input that triggered it is kept in build-fuzz/findings/<target>/.
+#
+#   scripts/fuzz.sh                        every target, 20 s each (what CI runs)
+#   scripts/fuzz.sh --seconds 600 config   one target, ten minutes
+#   scripts/fuzz.sh --merge                afterwards, minimise what the runs found into the
+#                                          repository's corpus (review, then commit)
+# Targets: api_decode config duration cron http_server. JOBS (default 2) sets build parallelism.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs="${JOBS:-2}"
+seconds=20
+merge=0
+targets=()
+all_targets=(api_decode config duration cron http_server)
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --seconds) seconds="$2"; shift 2 ;;
+    --seconds=*) seconds="${1#*=}"; shift ;;
+    --merge) merge=1; shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -*) echo "unknown option $1" >&2; exit 2 ;;
+    *) targets+=("${1#fuzz_}"); shift ;;
+  esac
+done
+[[ ${#targets[@]} -eq 0 ]] && targets=("${all_targets[@]}")
+for t in "${targets[@]}"; do
+  [[ " ${all_targets[*]} " == *" $t "* ]] || { echo "unknown target $t (${all_targets[*]})" >&2; exit 2; }
+done
+
+scripts/install-deps.sh --test
+
+build="build-fuzz"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHDM_FUZZ=ON -DHDM_BUILD_TESTS=OFF \
+  -DHDM_SANITIZE=address,undefined >/dev/null
+cmake --build "$build" -j"$jobs" --target "${targets[@]/#/fuzz_}"
+
+# Per target: the longest input worth trying (-max_len), and whether a dictionary exists.
+declare -A max_len=([api_decode]=16384 [config]=8192 [duration]=64 [cron]=128 [http_server]=8192)
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:symbolize=1"
+export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
+failed=()
+summary=()
+for t in "${targets[@]}"; do
+  corpus="$build/corpus/$t"
+  findings="$build/findings/$t"
+  rm -rf "$corpus" && mkdir -p "$corpus" "$findings"
+  cp tests/fuzz/corpus/"$t"/* "$corpus"/
+  args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="${max_len[$t]}"
+        -print_final_stats=1 -artifact_prefix="$findings/" -use_value_profile=1)
+  [[ -f tests/fuzz/dict/$t.dict ]] && args+=(-dict="tests/fuzz/dict/$t.dict")
+  log="$build/fuzz-$t.log"
+  echo "== fuzz_$t for ${seconds}s"
+  # The seed corpus stays read-only for the fuzzer: new inputs go to the copy.
+  if "$build/tests/fuzz/fuzz_$t" "${args[@]}" "$corpus" >"$log" 2>&1; then
+    result=ok
+  else
+    result=FAILED
+    failed+=("$t")
+    tail -n 60 "$log" >&2
+  fi
+  execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)"
+  cov="$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -n1)"
+  line="fuzz_$t: $result, ${execs:-?} executions in ${seconds}s, ${cov:-cov: ?}, corpus $(find "$corpus" -type f | wc -l) inputs"
+  echo "$line"
+  summary+=("$line")
+  if [[ $merge -eq 1 && $result == ok ]]; then
+    # Keep the repository corpus small: only inputs that add coverage to it.
+    "$build/tests/fuzz/fuzz_$t" -merge=1 -max_len="${max_len[$t]}" \
+      tests/fuzz/corpus/"$t" "$corpus" >"$build/merge-$t.log" 2>&1
+    echo "   merged into tests/fuzz/corpus/$t: $(find tests/fuzz/corpus/"$t" -type f | wc -l) inputs"
+  fi
+done
+
+echo "== summary"
+printf '%s\n' "${summary[@]}"
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "== FAILED: ${failed[*]} (inputs in $build/findings/; logs in $build/fuzz-*.log)" >&2
+  exit 1
+fi

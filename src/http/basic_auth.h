@@ -1,0 +1,69 @@
+// BasicAuthChecker: HTTP basic authentication of one user against a bcrypt hash, as Prometheus
+// exporters' web config (exporter-toolkit) does it.
+//
+// bcrypt is slow on purpose (cost 10 is ~50-100 ms of CPU), so a successful verification is
+// remembered for kCacheTtl, keyed by a SHA-256 of the credentials: a scrape every 15 s pays one
+// bcrypt a minute, not one per scrape. Failures are never cached (nothing for a guesser to
+// fill), and bcrypt runs one at a time, so a flood of wrong passwords costs one core at most
+// while cached credentials still pass. A wrong user name still pays the bcrypt, so timing does
+// not tell user names apart; the final comparisons are constant-time.
+//
+// Thread-safe. Immutable apart from the cache; a reload builds a new checker.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hdm {
+
+class BasicAuthChecker {
+ public:
+  using Digest = std::array<unsigned char, 32>;
+  using SteadyNow = std::function<std::chrono::steady_clock::time_point()>;
+  static constexpr auto kCacheTtl = std::chrono::seconds(60);
+  static constexpr size_t kCacheMaxEntries = 64;
+
+  // `bcrypt_hash` must be a `$2a$`, `$2b$` or `$2y$` hash that libxcrypt accepts; the error says
+  // why not (never quoting it). `now` replaces the steady clock in tests.
+  static std::expected<std::unique_ptr<BasicAuthChecker>, std::string> Create(
+      std::string username, std::string bcrypt_hash, SteadyNow now = nullptr);
+
+  // Whether the value of an Authorization header (`Basic base64(user:password)`) names the
+  // configured user and password. A missing, malformed or non-Basic header is false.
+  bool Check(std::string_view authorization) const;
+
+  // How many bcrypt computations ran (cache misses), for tests.
+  uint64_t Verifications() const;
+
+ private:
+  BasicAuthChecker(std::string username, std::string bcrypt_hash, SteadyNow now);
+  bool Verify(std::string_view user, std::string_view password) const;
+
+  const std::string username_;
+  const std::string hash_;
+  const SteadyNow now_;
+  mutable std::mutex bcrypt_mu_;  // one bcrypt at a time
+
+  mutable std::mutex mu_;
+  mutable std::map<Digest, std::chrono::steady_clock::time_point> cache_;  // Guarded by mu_.
+  mutable uint64_t verifications_ = 0;                                     // Guarded by mu_.
+};
+
+// Decodes the credentials of a `Basic` Authorization header value into user and password (split
+// at the first ':'); nullopt when it is not one. The scheme is case-insensitive.
+struct BasicCredentials {
+  std::string user;
+  std::string password;
+};
+std::optional<BasicCredentials> ParseBasicAuthorization(std::string_view header);
+
+}  // namespace hdm
