@@ -92,7 +92,7 @@ YAML
 "$build/hotdata-monitor" --config "$work/config.yaml" >"$work/daemon.log" 2>&1 &
 pids+=($!)
 wait_for 10 grep -q "listening on" "$work/daemon.log" || fail "daemon did not start"
-port="$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/daemon.log" | head -1)"
+port="$(sed -n 's/.*(port \([0-9]*\)[,)].*/\1/p' "$work/daemon.log" | head -1)"
 [[ -n "$port" ]] || fail "no port in the daemon's log"
 wait_for 10 curl -sf -m 5 "http://127.0.0.1:$port/readyz" || fail "/readyz never turned 200"
 

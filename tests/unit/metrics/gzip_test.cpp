@@ -56,5 +56,30 @@ TEST(GzipTest, IncompressibleInputAndOutOfRangeLevelsStillRoundTrip) {
   EXPECT_EQ(Gunzip(GzipCompress(noise, -7)), noise);
 }
 
+// Any gzip reader decodes the sliced member (inflate checks the combined CRC and the length),
+// whatever the number of slices and wherever their bounds fall.
+TEST(GzipTest, ParallelSlicesMakeOneValidMember) {
+  std::string text;
+  for (int i = 0; text.size() < 3'000'000; ++i) {
+    text += "hotdata_connection_last_check_timestamp_seconds{connection_id=\"conn_" +
+            std::to_string(i) + "\",connection=\"prod-pg-" + std::to_string(i % 977) + "\"} " +
+            std::to_string(1795629577.8031642 + i * 0.37) + "\n";
+  }
+  std::string noise(700'001, '\0');
+  uint32_t x = 12345;
+  for (char& c : noise) c = static_cast<char>((x = x * 1103515245 + 12345) >> 24);
+  for (const std::string* input : {&text, &noise}) {
+    for (int parts : {1, 2, 3, 4, 7}) {
+      const std::string gz = GzipCompressParallel(*input, 1, parts);
+      ASSERT_FALSE(gz.empty());
+      EXPECT_EQ(Gunzip(gz), *input) << parts << " parts";
+    }
+  }
+  EXPECT_LT(GzipCompressParallel(text, 1, 2).size(), text.size() / 5);
+  // Small inputs take the one-piece path.
+  EXPECT_EQ(Gunzip(GzipCompressParallel("", 1, 2)), "");
+  EXPECT_EQ(Gunzip(GzipCompressParallel("abc\n", 1, 2)), "abc\n");
+}
+
 }  // namespace
 }  // namespace hdm
