@@ -201,6 +201,13 @@ void PolicyService::RunOnce() {
     NotePause();
     save_due = !decisions.empty() || (dirty_ && now - last_save_ >= kSaveInterval);
   }
+  // Write-ahead: the cooldowns and budget that these purges take are on disk before any of them
+  // is sent, so that a crash (kill -9, power loss) between a purge and the save after it cannot
+  // let the restarted daemon repeat the purge inside its cooldown. A crash can at worst lose a
+  // purge's outcome, never cause a second purge.
+  const bool performs = std::ranges::any_of(
+      decisions, [](const Decision& d) { return d.verdict == Verdict::kPerform; });
+  if (performs) SaveAndReport();
   for (const Decision& d : decisions) {
     // The purge runs without the lock: checks keep flowing meanwhile.
     const std::optional<Outcome> outcome = runner_.Execute(d);
