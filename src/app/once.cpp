@@ -4,9 +4,7 @@
 
 #include "app/api_factory.h"
 #include "app/commands.h"
-#include "app/daemon.h"
 #include "app/table.h"
-#include "app/token.h"
 #include "health/executor.h"
 #include "health/scheduler.h"
 
@@ -50,16 +48,10 @@ int PrintRound(const FleetSnapshot& snap, std::ostream& out) {
 }  // namespace
 
 int RunOnce(const CliOptions& cli, std::ostream& out, std::ostream& err) {
-  auto config = LoadConfig(cli.config_path);
-  if (!config) {
-    err << FormatConfigErrors(config.error());
-    return kExitUsage;
-  }
-  auto token = ReadToken(config->api);
-  if (!token) {
-    err << "hotdata-monitor: " << token.error() << "\n";
-    return kExitUsage;
-  }
+  auto loaded = LoadConfigAndToken(cli.config_path, err);
+  if (!loaded) return kExitUsage;
+  const Config* config = &loaded->config;
+  const std::string* token = &loaded->token;
   SystemClock clock;
   const ApiConfig api = config->api;
   WorkerPool pool(config->scheduler.concurrency,

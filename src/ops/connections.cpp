@@ -8,9 +8,8 @@
 #include <ostream>
 
 #include "app/api_factory.h"
-#include "app/daemon.h"
+#include "app/commands.h"
 #include "app/table.h"
-#include "app/token.h"
 #include "ops/subcommands.h"
 
 namespace hdm::ops {
@@ -55,16 +54,10 @@ int RunConnections(const CliOptions& cli, std::istream& in, std::ostream& out, s
     out << OpsUsageText();
     return kExitOk;
   }
-  auto config = LoadConfig(options->config_path);
-  if (!config) {
-    err << FormatConfigErrors(config.error());
-    return kExitUsage;
-  }
-  auto token = ReadToken(config->api);
-  if (!token) {
-    err << "hotdata-monitor: " << token.error() << "\n";
-    return kExitUsage;
-  }
+  auto loaded = LoadConfigAndToken(options->config_path, err);
+  if (!loaded) return kExitUsage;
+  const Config* config = &loaded->config;
+  const std::string* token = &loaded->token;
   const SystemClock clock;
   const ApiConfig api = config->api;
   const OpsContext ctx{.config = *config,

@@ -101,6 +101,14 @@ def proc_status(pid, key):
     return 0
 
 
+def stop_process(proc, timeout=10):
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def open_fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
@@ -200,11 +208,7 @@ class Simulator:
         return float(line.split()[2])
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc)
 
 
 class Nginx:
@@ -276,11 +280,7 @@ http {{
                 else f"http://127.0.0.1:{self.http_port}")
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc)
 
 
 class Daemon:
@@ -334,11 +334,7 @@ class Daemon:
         return metric_sum(self.http.metrics(), "hotdata_monitor_rounds_total")
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc, 30)
         self.log.close()
 
 
@@ -567,8 +563,7 @@ def measure_blackbox(workdir, nginx, probes, tls):
                 "wall_ms_per_probe": wall / probes * 1e3}
     finally:
         if proc:
-            proc.terminate()
-            proc.wait(10)
+            stop_process(proc)
 
 
 def render_bench(build, n, runs):
