@@ -15,7 +15,7 @@ jobs="${JOBS:-2}"
 seconds=20
 merge=0
 targets=()
-all_targets=(api_decode config duration cron http_server)
+all_targets=(api_decode http_response config duration cron http_server)
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -40,7 +40,7 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHDM_FUZZ=ON -DHDM_BUI
 cmake --build "$build" -j"$jobs" --target "${targets[@]/#/fuzz_}"
 
 # Per target: the longest input worth trying (-max_len), and whether a dictionary exists.
-declare -A max_len=([api_decode]=16384 [config]=8192 [duration]=64 [cron]=128 [http_server]=8192)
+declare -A max_len=([api_decode]=16384 [http_response]=8192 [config]=8192 [duration]=64 [cron]=128 [http_server]=8192)
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:symbolize=1"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"

@@ -73,11 +73,25 @@ std::expected<BaseUrl, std::string> ParseBaseUrl(std::string_view url) {
   // The port follows the last ':' unless that ':' is inside an IPv6 literal "[...]".
   const size_t colon = authority.rfind(':');
   const size_t bracket = authority.rfind(']');
+  std::string_view host = authority;
+  out.port = out.scheme == "https" ? 443 : 80;
   if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
     auto port = ParseDecimal(authority.substr(colon + 1));
     if (!port || *port < 1 || *port > 65535) return std::unexpected("base_url has an invalid port");
     if (colon == 0) return std::unexpected("base_url has no host");
+    out.port = static_cast<int>(*port);
+    host = authority.substr(0, colon);
   }
+  if (host.starts_with('[')) {
+    if (!host.ends_with(']') || host.size() < 3) {
+      return std::unexpected("base_url has an invalid IPv6 address");
+    }
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find_first_of("[]") != std::string_view::npos) {
+    return std::unexpected("base_url has an invalid host");
+  }
+  out.host = std::string(host);
+  out.authority = std::string(authority);
   out.scheme_host_port = out.scheme + "://" + std::string(authority);
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   out.path_prefix = std::string(path);

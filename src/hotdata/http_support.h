@@ -12,7 +12,10 @@ namespace hdm::hotdata {
 
 struct BaseUrl {
   std::string scheme;            // "http" or "https"
-  std::string scheme_host_port;  // what httplib::Client takes: "https://host:8443"
+  std::string scheme_host_port;  // for messages: "https://host:8443"
+  std::string host;              // "app.hotdata.dev", "127.0.0.1", "::1" (no brackets)
+  int port = 0;                  // the URL's, else 80 or 443
+  std::string authority;         // the Host header: "host:8443", "[::1]:8080", "app.hotdata.dev"
   std::string path_prefix;       // "" or "/prefix" (no trailing slash), prepended to every path
 };
 

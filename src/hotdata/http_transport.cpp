@@ -1,11 +1,8 @@
 #include "hotdata/http_transport.h"
 
-#include <httplib.h>
-
 #include <sys/socket.h>
 
-#include <cerrno>
-#include <charconv>
+#include <algorithm>
 
 #include "hotdata/text_util.h"
 
@@ -16,7 +13,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr milliseconds kCancelPoll{5};
+constexpr size_t kReadBuffer = 16 << 10;
 
 TransportFailure Failure(ErrorKind kind, std::string message, bool before_answer) {
   TransportFailure f;
@@ -28,53 +25,45 @@ TransportFailure Failure(ErrorKind kind, std::string message, bool before_answer
 
 TransportFailure Cancelled() { return Failure(ErrorKind::kCancelled, "", false); }
 
-std::optional<size_t> ParseSize(const std::string& s) {
-  size_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
+TransportFailure TimedOut(milliseconds timeout, const char* where = "") {
+  return Failure(ErrorKind::kTimeout, "after " + FormatDuration(timeout) + where, false);
 }
 
-// True when the kept-alive socket can carry no further request: the server closed it (end of
-// file) or sent something unasked (a TLS close_notify, an HTTP 408) while it sat idle. httplib
-// 0.11 only checks that the socket is writable before reusing it, so a connection the server
-// timed out would fail the next request and count as a connection error.
-bool IdleSocketIsStale(int sock) {
-  char byte = 0;
-  const ssize_t n = ::recv(sock, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n >= 0) return true;
-  return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+// A header value must not break the request: no line breaks or other control characters.
+bool IsHeaderSafe(std::string_view value) {
+  return std::ranges::none_of(value, [](unsigned char c) { return c < 0x20 || c == 0x7F; });
 }
 
 }  // namespace
 
-HttpTransport::HttpTransport(const ClientOptions& options) : options_(options) {
+HttpTransport::HttpTransport(const ClientOptions& options)
+    : options_(options), parser_(options.max_body_bytes) {
   auto base = ParseBaseUrl(options.base_url);
   if (!base) {
     init_error_ = base.error();
     return;
   }
-  base_ = *base;
-  try {
-    client_ = std::make_unique<httplib::Client>(base_->scheme_host_port);
-  } catch (const std::exception& e) {
-    init_error_ = std::string("base_url: ") + e.what();
+  if (!IsHeaderSafe(options.token) || !IsHeaderSafe(options.workspace_id) ||
+      !IsHeaderSafe(options.user_agent)) {
+    init_error_ = "the API token, workspace id or user agent contains a control character";
     return;
   }
-  if (!client_->is_valid()) {
-    init_error_ = "cannot set up the HTTP client for base_url";
-    client_.reset();
-    return;
+  if (base->scheme == "https") {
+    auto tls = ClientTlsContext({options.ca_file, options.insecure_skip_verify});
+    if (!tls) {
+      init_error_ = tls.error();
+      return;
+    }
+    tls_ = std::move(*tls);
   }
-  client_->set_keep_alive(true);
-  client_->set_url_encode(false);  // paths are percent-encoded by EncodePathSegment
-  client_->set_follow_location(false);
-  client_->set_tcp_nodelay(true);
-  if (base_->scheme == "https") {
-    // Without a ca_file httplib 0.11.4 calls SSL_CTX_set_default_verify_paths: the system CAs.
-    if (!options.ca_file.empty()) client_->set_ca_cert_path(options.ca_file);
-    client_->enable_server_certificate_verification(!options.insecure_skip_verify);
+  base_ = std::move(*base);
+  fixed_headers_ = "Host: " + base_->authority + "\r\n";
+  if (!options.token.empty()) fixed_headers_ += "Authorization: Bearer " + options.token + "\r\n";
+  if (!options.workspace_id.empty()) {
+    fixed_headers_ += "X-Workspace-Id: " + options.workspace_id + "\r\n";
   }
+  fixed_headers_ += "Accept: application/json\r\nUser-Agent: " + options.user_agent + "\r\n";
+  in_ = std::make_unique<char[]>(kReadBuffer);
 }
 
 HttpTransport::~HttpTransport() = default;
@@ -88,14 +77,17 @@ void HttpTransport::Cancel() {
   std::unique_lock lock(mu_);
   cancelled_ = true;
   cv_.notify_all();
-  if (!client_) return;
-  // httplib's stop() only aborts a request that has already taken the socket; one that is just
-  // starting would slip past a single stop(), so repeat until Send() has returned.
-  do {
-    lock.unlock();
-    client_->stop();
-    lock.lock();
-  } while (!cv_.wait_for(lock, kCancelPoll, [this] { return !in_flight_; }));
+  // Wakes a Send() blocked on the socket; one still resolving the host name notices at
+  // PublishSocket().
+  if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
+  cv_.wait(lock, [this] { return !in_flight_; });
+}
+
+bool HttpTransport::PublishSocket(int fd) {
+  std::lock_guard lock(mu_);
+  if (fd >= 0 && cancelled_) return false;
+  socket_ = fd;
+  return true;
 }
 
 bool HttpTransport::WaitCancelled(milliseconds d) {
@@ -108,18 +100,18 @@ std::expected<HttpAnswer, TransportFailure> HttpTransport::Send(const HttpReques
   {
     std::lock_guard lock(mu_);
     if (cancelled_) return std::unexpected(Cancelled());
-    if (!client_) return std::unexpected(Failure(ErrorKind::kConnection, init_error_, false));
+    if (!base_) return std::unexpected(Failure(ErrorKind::kConnection, init_error_, false));
     in_flight_ = true;
   }
   std::expected<HttpAnswer, TransportFailure> result;
   try {
     result = Exchange(request, timeout);
   } catch (const std::exception& e) {
+    conn_.reset();
     result = std::unexpected(
         Failure(ErrorKind::kConnection, Redact(Excerpt(e.what()), options_.token), false));
-  } catch (...) {
-    result = std::unexpected(Failure(ErrorKind::kConnection, "unexpected failure", false));
   }
+  last_exchange_ = Clock::now();
   std::lock_guard lock(mu_);
   in_flight_ = false;
   cv_.notify_all();
@@ -127,119 +119,110 @@ std::expected<HttpAnswer, TransportFailure> HttpTransport::Send(const HttpReques
   return result;
 }
 
+void HttpTransport::FormatRequest(const HttpRequest& request) {
+  out_.clear();
+  out_.append(request.method).append(" ").append(base_->path_prefix).append(request.path);
+  out_.append(" HTTP/1.1\r\n").append(fixed_headers_);
+  if (!request.body.empty()) {
+    out_.append("Content-Type: application/json\r\nContent-Length: ")
+        .append(std::to_string(request.body.size()))
+        .append("\r\n");
+  } else if (request.method != "GET") {
+    out_.append("Content-Length: 0\r\n");
+  }
+  out_.append("\r\n").append(request.body);
+}
+
 std::expected<HttpAnswer, TransportFailure> HttpTransport::Exchange(const HttpRequest& request,
                                                                     milliseconds timeout) {
   timeout = std::max(timeout, milliseconds(1));
+  const auto deadline = Clock::now() + timeout;
+  const std::string& where = base_->scheme_host_port;
   // A server closes idle connections after its keep-alive timeout, seconds at the least: a
-  // socket used moments ago is not worth the extra system call.
-  if (client_->is_socket_open() && Clock::now() - last_exchange_ >= options_.stale_check_after &&
-      IdleSocketIsStale(client_->socket())) {
-    client_->stop();  // closes it; send() below connects afresh
+  // connection used moments ago is not worth the extra system call.
+  if (conn_ && Clock::now() - last_exchange_ >= options_.stale_check_after && conn_->Stale()) {
+    conn_.reset();
   }
-  client_->set_connection_timeout(timeout);
-  client_->set_read_timeout(timeout);
-  client_->set_write_timeout(timeout);
-
-  httplib::Request req;
-  req.method = request.method;
-  req.path = base_->path_prefix + request.path;
-  if (!options_.token.empty()) req.set_header("Authorization", "Bearer " + options_.token);
-  if (!options_.workspace_id.empty()) req.set_header("X-Workspace-Id", options_.workspace_id);
-  req.set_header("Accept", "application/json");
-  req.set_header("User-Agent", options_.user_agent);
-  if (!request.body.empty()) {
-    req.body = request.body;
-    req.set_header("Content-Type", "application/json");
-  }
-
-  const auto start = Clock::now();
-  const auto give_up_at = start + timeout;
-  bool answered = false;
-  bool too_large = false;
-  bool too_slow = false;
-  std::string body;
-  req.response_handler = [&](const httplib::Response& res) {
-    answered = true;
-    auto length = ParseSize(res.get_header_value("Content-Length"));
-    if (length && *length > options_.max_body_bytes) {
-      too_large = true;
-      return false;
+  if (!conn_) {
+    auto opened = ClientConnection::Open(base_->host, base_->port, tls_, deadline,
+                                         [this](int fd) { return PublishSocket(fd); });
+    if (!opened) {
+      switch (opened.error()) {
+        case IoError::kTimeout:
+          return std::unexpected(TimedOut(timeout, " (connect)"));
+        case IoError::kClosed:
+          return std::unexpected(
+              Failure(ErrorKind::kConnection, "cannot connect to " + where, true));
+        case IoError::kVerify:
+          return std::unexpected(Failure(ErrorKind::kConnection,
+                                         "TLS certificate of " + where + " failed verification",
+                                         false));
+        case IoError::kTls:
+          return std::unexpected(
+              Failure(ErrorKind::kConnection, "TLS handshake with " + where + " failed", false));
+      }
     }
-    return true;
-  };
-  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
-    answered = true;
-    if (body.size() + n > options_.max_body_bytes) {
-      too_large = true;
-      return false;
-    }
-    if (Clock::now() > give_up_at) {
-      too_slow = true;
-      return false;
-    }
-    body.append(data, n);
-    return true;
-  };
-
-  httplib::Response res;
-  httplib::Error error = httplib::Error::Success;
-  const bool ok = client_->send(req, res, error);
-  last_exchange_ = Clock::now();
-  if (too_large) {
-    return std::unexpected(
-        Failure(ErrorKind::kInvalidResponse,
-                "body larger than " + std::to_string(options_.max_body_bytes) + " bytes", false));
+    conn_ = std::move(*opened);
   }
-  if (too_slow) {
-    return std::unexpected(Failure(ErrorKind::kTimeout, "after " + FormatDuration(timeout), false));
+  FormatRequest(request);
+  if (auto written = conn_->Write(out_, deadline); !written) {
+    conn_.reset();
+    if (written.error() == IoError::kTimeout) return std::unexpected(TimedOut(timeout));
+    return std::unexpected(Failure(ErrorKind::kConnection,
+                                   "connection to " + where + " closed before an answer", true));
   }
-  if (!ok) {
-    TransportFailure f = MapError(static_cast<int>(error), Clock::now() - start, timeout);
-    if (answered && f.error.kind == ErrorKind::kConnection) {
-      f.error.message =
-          "connection lost while reading the answer (HTTP " + std::to_string(res.status) + ")";
-    }
-    f.before_answer = f.before_answer && !answered;
-    if (answered) f.error.status = res.status;
-    return std::unexpected(std::move(f));
-  }
-  HttpAnswer answer;
-  answer.status = res.status;
-  answer.body = std::move(body);
-  if (res.has_header("Retry-After")) {
-    answer.retry_after =
-        ParseRetryAfter(res.get_header_value("Retry-After"), std::chrono::system_clock::now());
-  }
+  auto answer = ReadAnswer(deadline, timeout);
+  if (!answer || !parser_.keep_alive()) conn_.reset();
   return answer;
 }
 
-TransportFailure HttpTransport::MapError(int httplib_error, Clock::duration elapsed,
-                                         milliseconds timeout) const {
-  const auto error = static_cast<httplib::Error>(httplib_error);
-  // httplib reports a read or write that timed out as Read/Write: tell them apart by the time.
-  const bool timed_out = elapsed >= timeout * 9 / 10;
-  const std::string where = base_->scheme_host_port;
-  switch (error) {
-    case httplib::Error::ConnectionTimeout:
-      return Failure(ErrorKind::kTimeout, "after " + FormatDuration(timeout) + " (connect)", false);
-    case httplib::Error::Connection:
-      if (timed_out) return Failure(ErrorKind::kTimeout, "after " + FormatDuration(timeout), false);
-      return Failure(ErrorKind::kConnection, "cannot connect to " + where, true);
-    case httplib::Error::Read:
-    case httplib::Error::Write:
-      if (timed_out) return Failure(ErrorKind::kTimeout, "after " + FormatDuration(timeout), false);
-      return Failure(ErrorKind::kConnection, "connection to " + where + " closed before an answer",
-                     true);
-    case httplib::Error::SSLConnection:
-      return Failure(ErrorKind::kConnection, "TLS handshake with " + where + " failed", false);
-    case httplib::Error::SSLLoadingCerts:
-      return Failure(ErrorKind::kConnection, "cannot load CA certificates", false);
-    case httplib::Error::SSLServerVerification:
-      return Failure(ErrorKind::kConnection, "TLS certificate of " + where + " failed verification",
-                     false);
-    default:
-      return Failure(ErrorKind::kConnection, httplib::to_string(error) + " (" + where + ")", false);
+std::expected<HttpAnswer, TransportFailure> HttpTransport::ReadAnswer(SteadyTime deadline,
+                                                                      milliseconds timeout) {
+  parser_.Reset();
+  ResponseParser::Result parsed = ResponseParser::Result::kNeedMore;
+  while (parsed == ResponseParser::Result::kNeedMore) {
+    auto n = conn_->Read(in_.get(), kReadBuffer, deadline);
+    if (n) {
+      parsed = parser_.Feed({in_.get(), *n});
+    } else if (n.error() == IoError::kTimeout) {
+      return std::unexpected(TimedOut(timeout));
+    } else if (n.error() == IoError::kClosed) {
+      parsed = parser_.FeedEnd();
+      if (parsed == ResponseParser::Result::kDone) break;
+      if (!parser_.started()) {
+        return std::unexpected(
+            Failure(ErrorKind::kConnection,
+                    "connection to " + base_->scheme_host_port + " closed before an answer", true));
+      }
+      TransportFailure f =
+          Failure(ErrorKind::kConnection, "connection lost while reading the answer", false);
+      if (parser_.status() != 0) {
+        f.error.status = parser_.status();
+        f.error.message += " (HTTP " + std::to_string(parser_.status()) + ")";
+      }
+      return std::unexpected(std::move(f));
+    } else {
+      return std::unexpected(
+          Failure(ErrorKind::kConnection,
+                  "TLS error while reading the answer from " + base_->scheme_host_port,
+                  !parser_.started()));
+    }
   }
+  if (parsed != ResponseParser::Result::kDone) {
+    const bool too_large = parsed == ResponseParser::Result::kTooLarge;
+    TransportFailure f = Failure(
+        ErrorKind::kInvalidResponse,
+        too_large ? parser_.error() : "malformed HTTP answer: " + Excerpt(parser_.error()), false);
+    f.error.status = parser_.status();
+    return std::unexpected(std::move(f));
+  }
+  HttpAnswer answer;
+  answer.status = parser_.status();
+  answer.body = std::move(parser_.body());
+  if (parser_.retry_after()) {
+    answer.retry_after = ParseRetryAfter(*parser_.retry_after(), std::chrono::system_clock::now());
+  }
+  return answer;
 }
 
 }  // namespace hdm::hotdata

@@ -1,5 +1,6 @@
-// Internal to the HTTP client: one HTTP exchange at a time over one keep-alive connection, with
-// httplib errors mapped to ApiError. Retries, statuses and decoding are the caller's.
+// Internal to the HTTP client: one HTTP/1.1 exchange at a time over one keep-alive connection
+// (ClientConnection, ResponseParser), with failures mapped to ApiError. Retries, statuses and
+// decoding are the caller's.
 //
 // Send() serves one thread at a time; Cancel() may be called from any thread.
 #pragma once
@@ -13,12 +14,10 @@
 #include <string>
 
 #include "hotdata/api.h"
+#include "hotdata/client_connection.h"
 #include "hotdata/http_client.h"
 #include "hotdata/http_support.h"
-
-namespace httplib {
-class Client;
-}
+#include "hotdata/http_wire.h"
 
 namespace hdm::hotdata {
 
@@ -47,13 +46,15 @@ class HttpTransport {
   HttpTransport(const HttpTransport&) = delete;
   HttpTransport& operator=(const HttpTransport&) = delete;
 
-  // Sends `request` and reads the answer, giving up after `timeout` (connect, each read and the
-  // whole body). Reuses the open connection when the server kept it alive.
+  // Sends `request` and reads the answer, giving up after `timeout` for the whole exchange
+  // (connect, TLS handshake, sending, the head and the body, however slowly they come). Reuses
+  // the open connection when the server kept it alive.
   std::expected<HttpAnswer, TransportFailure> Send(const HttpRequest& request,
                                                    std::chrono::milliseconds timeout);
 
   // Aborts a Send() in progress and makes every later one fail with kCancelled. Returns once
-  // the Send() in progress (if any) has returned; that can take until its connect finishes.
+  // the Send() in progress (if any) has returned; that can take until its host name lookup
+  // finishes.
   void Cancel();
   bool cancelled() const;
   // Waits `d`; returns true (early) when Cancel() is called.
@@ -62,21 +63,31 @@ class HttpTransport {
  private:
   std::expected<HttpAnswer, TransportFailure> Exchange(const HttpRequest& request,
                                                        std::chrono::milliseconds timeout);
-  TransportFailure MapError(int httplib_error, std::chrono::steady_clock::duration elapsed,
-                            std::chrono::milliseconds timeout) const;
+  std::expected<HttpAnswer, TransportFailure> ReadAnswer(SteadyTime deadline,
+                                                         std::chrono::milliseconds timeout);
+  void FormatRequest(const HttpRequest& request);
+  // Publishes the socket for Cancel() (-1: closed); false when cancelled already.
+  bool PublishSocket(int fd);
 
   const ClientOptions options_;
   std::optional<BaseUrl> base_;
-  std::string init_error_;  // why there is no client (a bad base_url)
-  std::unique_ptr<httplib::Client> client_;
+  std::string init_error_;        // why nothing can be sent (a bad base_url, CA file or header)
+  std::shared_ptr<SSL_CTX> tls_;  // https only
+  std::string fixed_headers_;     // Host, Authorization, ...: the same on every request
 
-  // When the last exchange ended; only Send() (one thread at a time) uses it.
-  std::chrono::steady_clock::time_point last_exchange_{};
+  // Only Send() (one thread at a time) uses these.
+  std::unique_ptr<ClientConnection> conn_;
+  std::chrono::steady_clock::time_point last_exchange_{};  // when the last exchange ended
+  std::string out_;                                        // the request being sent
+  std::unique_ptr<char[]> in_;                             // what was read last
+  ResponseParser parser_;
+
   mutable std::mutex mu_;
   std::condition_variable cv_;
   // Guarded by mu_.
   bool cancelled_ = false;
   bool in_flight_ = false;
+  int socket_ = -1;  // the open connection's, for Cancel() to shut down
 };
 
 }  // namespace hdm::hotdata

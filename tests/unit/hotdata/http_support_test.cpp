@@ -44,12 +44,28 @@ TEST(ParseBaseUrlTest, AcceptsHttpAndHttpsWithPrefix) {
   auto c = ParseBaseUrl("http://[::1]:9000");
   ASSERT_TRUE(c) << c.error();
   EXPECT_EQ(c->scheme_host_port, "http://[::1]:9000");
+  EXPECT_EQ(c->host, "::1");
+  EXPECT_EQ(c->port, 9000);
+  EXPECT_EQ(c->authority, "[::1]:9000");
 }
 
-TEST(ParseBaseUrlTest, RejectsWhatHttplibCannotServe) {
-  for (const char* url :
-       {"app.hotdata.dev", "ftp://x", "https://", "http://u:p@host", "http://host:0",
-        "http://host:99999", "http://host:x", "http://host/p?q=1"}) {
+TEST(ParseBaseUrlTest, SplitsHostAndPortWithTheSchemesDefault) {
+  auto a = ParseBaseUrl("https://app.hotdata.dev/v");
+  ASSERT_TRUE(a) << a.error();
+  EXPECT_EQ(a->host, "app.hotdata.dev");
+  EXPECT_EQ(a->port, 443);
+  EXPECT_EQ(a->authority, "app.hotdata.dev");
+  auto b = ParseBaseUrl("http://127.0.0.1:8080");
+  ASSERT_TRUE(b) << b.error();
+  EXPECT_EQ(b->host, "127.0.0.1");
+  EXPECT_EQ(b->port, 8080);
+  EXPECT_EQ(ParseBaseUrl("http://localhost")->port, 80);
+}
+
+TEST(ParseBaseUrlTest, RejectsWhatTheClientCannotServe) {
+  for (const char* url : {"app.hotdata.dev", "ftp://x", "https://", "http://u:p@host",
+                          "http://host:0", "http://host:99999", "http://host:x",
+                          "http://host/p?q=1", "http://[::1", "http://[]:80", "http://a]b"}) {
     EXPECT_FALSE(ParseBaseUrl(url)) << url;
   }
 }
