@@ -46,6 +46,22 @@ std::optional<size_t> HeadEnd(std::string_view text, size_t from) {
   return std::nullopt;
 }
 
+// HTTP/1.x SP 3DIGIT [SP reason] [CR]
+bool IsStatusLine(std::string_view line) {
+  if (line.ends_with('\r')) line.remove_suffix(1);
+  return line.size() >= 12 && line.starts_with("HTTP/1.") && IsDigit(line[7]) && line[8] == ' ' &&
+         IsDigit(line[9]) && IsDigit(line[10]) && IsDigit(line[11]) &&
+         (line.size() == 12 || line[12] == ' ');
+}
+
+// False when the start of a head seen so far cannot begin a valid status line.
+bool StatusLineMayFollow(std::string_view head) {
+  const size_t eol = head.find('\n');
+  if (eol != std::string_view::npos) return IsStatusLine(head.substr(0, eol));
+  constexpr std::string_view kStart = "HTTP/1.";
+  return kStart.starts_with(head.substr(0, kStart.size()));
+}
+
 }  // namespace
 
 void ResponseParser::Reset() {
@@ -87,6 +103,8 @@ ResponseParser::Result ResponseParser::Feed(std::string_view data) {
         const auto end = HeadEnd(head_, had < 2 ? 0 : had - 2);
         if (!end || *end > kMaxHeadBytes) {
           if (end || head_.size() > kMaxHeadBytes) return Fail("headers larger than 64 KiB");
+          // Not HTTP (an SSH banner, a TLS alert) fails at once, not after the timeout.
+          if (!StatusLineMayFollow(head_)) return Fail("invalid status line");
           return Result::kNeedMore;
         }
         data.remove_prefix(*end - had);
@@ -182,17 +200,10 @@ bool ResponseParser::TakeLine(std::string_view& data, std::string& line, bool& c
 }
 
 ResponseParser::Result ResponseParser::ParseHead(std::string_view head) {
-  // The status line: HTTP/1.x SP 3DIGIT [SP reason].
   size_t eol = head.find('\n');
-  std::string_view status_line = head.substr(0, eol);
-  if (status_line.ends_with('\r')) status_line.remove_suffix(1);
-  if (status_line.size() < 12 || !status_line.starts_with("HTTP/1.") || !IsDigit(status_line[7]) ||
-      status_line[8] != ' ' || !IsDigit(status_line[9]) || !IsDigit(status_line[10]) ||
-      !IsDigit(status_line[11]) || (status_line.size() > 12 && status_line[12] != ' ')) {
-    return Fail("invalid status line");
-  }
-  http10_ = status_line[7] == '0';
-  status_ = (status_line[9] - '0') * 100 + (status_line[10] - '0') * 10 + (status_line[11] - '0');
+  if (!IsStatusLine(head.substr(0, eol))) return Fail("invalid status line");
+  http10_ = head[7] == '0';
+  status_ = (head[9] - '0') * 100 + (head[10] - '0') * 10 + (head[11] - '0');
   if (status_ < 100 || status_ > 599) return Fail("invalid status " + std::to_string(status_));
 
   bool keep_alive_token = false;

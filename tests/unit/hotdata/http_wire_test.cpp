@@ -158,6 +158,19 @@ TEST(ResponseParserTest, CallsWhatIsNotHttpMalformed) {
   }
 }
 
+TEST(ResponseParserTest, RejectsWhatIsNotHttpBeforeTheHeadIsComplete) {
+  for (std::string_view start :
+       {"S", "SSH-2.0-OpenSSH_9.2\r\n", "HTTP/2", "\x15\x03\x03", "HTTP/1.1 abc\r\n"}) {
+    ResponseParser p(kMax);
+    EXPECT_EQ(p.Feed(start), Result::kMalformed) << start;
+    EXPECT_EQ(p.error(), "invalid status line");
+  }
+  for (std::string_view start : {"H", "HTTP/1", "HTTP/1.1 2", "HTTP/1.1 200 OK\r\nX: y"}) {
+    ResponseParser p(kMax);
+    EXPECT_EQ(p.Feed(start), Result::kNeedMore) << start;
+  }
+}
+
 TEST(ResponseParserTest, BoundsTheHeadAndTheChunkLines) {
   std::string endless_head = "HTTP/1.1 200 OK\r\nX: ";
   endless_head.append(70 << 10, 'a');
