@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     return hdm::kExitUsage;
   }
   if (auto port = (*daemon)->Start(); !port) {
-    spdlog::error("{}", port.error());
+    std::cerr << "hotdata-monitor: " << port.error() << "\n";
     return hdm::kExitUsage;
   }
   for (;;) {

@@ -3,9 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include "app/api_factory.h"
+#include "app/listen_probe.h"
 #include "app/token.h"
 #include "config/server_files.h"
 #include "http/status_json.h"
+#include "state/state_file.h"
+#include "state/state_lock.h"
 
 namespace hdm {
 namespace {
@@ -33,6 +36,17 @@ std::expected<std::shared_ptr<const TlsIdentity>, std::string> LoadServerTls(
   return std::move(*identity);
 }
 
+// Whether the state file can be read and written now (state::CheckUsable), under its lock:
+// a missing, read-only or full state directory stops the start. The error names state_file.
+std::expected<void, std::string> CheckStateFile(const std::string& path) {
+  if (path.empty()) return {};
+  auto lock = state::StateLock::Acquire(path, policy::PolicyService::kStateLockTimeout);
+  if (!lock) return std::unexpected("state_file " + path + ": " + lock.error());
+  auto usable = state::CheckUsable(path);
+  if (!usable) return std::unexpected("state_file " + path + ": " + usable.error());
+  return {};
+}
+
 }  // namespace
 
 std::string FormatConfigErrors(const std::vector<ConfigError>& errors) {
@@ -48,6 +62,9 @@ std::expected<std::unique_ptr<Daemon>, std::string> Daemon::Create(DaemonOptions
   if (!auth) return std::unexpected(config->source_path + ": " + auth.error());
   auto token = ReadToken(config->api);
   if (!token) return std::unexpected(token.error());
+  if (auto state = CheckStateFile(config->state_file); !state) {
+    return std::unexpected(state.error());
+  }
   if (options.force_dry_run) config->safety.dry_run = true;
   auto shared = std::make_shared<const Config>(std::move(*config));
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(options), shared, std::move(*token)));
@@ -79,8 +96,8 @@ Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std:
           .fleet = [this] { return scheduler_->Snapshot(); },
           .on_purged = [this](const std::string& id,
                               SysTime when) { scheduler_->RecordPurge(id, when); },
+          .on_save_error = [this] { metrics_.CountStateSaveError(); },
       });
-  if (policy_->LoadProblem()) spdlog::error("state file: {}", *policy_->LoadProblem());
   scheduler_->SetCheckListener([this](const CheckEvent& e) { policy_->OnCheck(e); });
   scheduler_->SetProfileListener([this](const TableState& t, SysTime now) {
     policy_->OnTableProfile(t.connection_id, {t.schema, t.table}, t.synced_at, now);
@@ -110,8 +127,14 @@ Daemon::~Daemon() { Stop(); }
 std::expected<int, std::string> Daemon::Start() {
   auto tls = LoadServerTls(config()->server);
   if (!tls) return std::unexpected(tls.error());
-  auto port = server_->Start(config()->server.listen, std::move(*tls));
-  if (!port) return std::unexpected(port.error());
+  const std::string& listen = config()->server.listen;
+  auto port = server_->Start(listen, std::move(*tls));
+  if (!port) {
+    if (auto why = ListenProblem(listen)) {
+      return std::unexpected("server.listen " + listen + ": cannot listen: " + *why);
+    }
+    return std::unexpected(port.error());
+  }
   loop_->Start();
   policy_->Start();
   spdlog::info("hotdata-monitor {} listening on {} (port {}, {}{}), watching {}", HDM_VERSION,

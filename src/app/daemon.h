@@ -29,12 +29,16 @@ struct DaemonOptions {
 
 class Daemon {
  public:
-  // Loads and validates the config and reads the token. The error is ready to print (config
-  // errors one per line as file:line:col: key: message).
+  // Loads and validates the config, reads the token and checks that the state file can be read
+  // and written (a missing, read-only or full state directory fails here, not at the first
+  // purge). The error is ready to print (config errors one per line as file:line:col: key:
+  // message; the others name the key, the file and the cause).
   static std::expected<std::unique_ptr<Daemon>, std::string> Create(DaemonOptions options);
   ~Daemon();  // Stop()s
 
-  // Binds the HTTP server and starts the scheduler; returns the bound port.
+  // Binds the HTTP server and starts the scheduler; returns the bound port. The error names
+  // the address and the cause ("server.listen 127.0.0.1:9464: cannot listen: Address already
+  // in use") or the certificate.
   std::expected<int, std::string> Start();
   // Stops scheduling, cancels calls in flight, stops the server, joins every thread.
   void Stop();

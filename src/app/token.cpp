@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -25,6 +26,11 @@ std::expected<std::string, std::string> ReadToken(const ApiConfig& api) {
   // token is in memory. Kept for the life of the process (the token stays until exit).
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (!api.token_file.empty()) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(api.token_file, ec)) {
+      return std::unexpected("cannot read api.token_file " + api.token_file +
+                             ": it is a directory");
+    }
     std::ifstream in(api.token_file, std::ios::binary);
     if (!in) {
       return std::unexpected("cannot read api.token_file " + api.token_file + ": " +

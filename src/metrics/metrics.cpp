@@ -46,7 +46,14 @@ struct Metrics::Impl {
                              .Name("hotdata_monitor_config_last_reload_success_timestamp_seconds")
                              .Help("Unix time of the last successful configuration load or reload.")
                              .Register(*registry)
-                             .Add({})) {
+                             .Add({})),
+        state_save_errors(prometheus::BuildCounter()
+                              .Name("hotdata_monitor_state_save_errors_total")
+                              .Help("Saves of the state file that failed (state directory "
+                                    "read-only, full or gone); a purge is not sent while its "
+                                    "save fails.")
+                              .Register(*registry)
+                              .Add({})) {
     prometheus::BuildGauge()
         .Name("hotdata_monitor_build_info")
         .Help("Version and revision the monitor was built from; always 1.")
@@ -64,6 +71,7 @@ struct Metrics::Impl {
   prometheus::Family<prometheus::Histogram>& durations;
   prometheus::Gauge& reload_successful;
   prometheus::Gauge& reload_timestamp;
+  prometheus::Counter& state_save_errors;
   std::array<prometheus::Histogram*, hotdata::kOperationCount> duration_by_op{};
 
   std::mutex mu;
@@ -99,6 +107,8 @@ void Metrics::SetConfigReload(bool successful, SysTime when) {
   impl_->reload_successful.Set(successful ? 1 : 0);
   if (successful) impl_->reload_timestamp.Set(metrics::UnixSeconds(when));
 }
+
+void Metrics::CountStateSaveError() { impl_->state_save_errors.Increment(); }
 
 namespace {
 

@@ -46,6 +46,9 @@ class Metrics final : public hotdata::RequestObserver {
   // timestamp moves only when `successful`. Call it for the initial load too. Thread-safe.
   void SetConfigReload(bool successful, SysTime when);
 
+  // hotdata_monitor_state_save_errors_total: one failed save of the state file. Thread-safe.
+  void CountStateSaveError();
+
   // The whole exposition: fleet series from `snapshot`, the registry's families, process_*.
   // Each family appears once with HELP and TYPE, its series contiguous. Thread-safe.
   // `policy` null: no policy engine runs, no hotdata_policy_* series.

@@ -15,8 +15,6 @@ namespace {
 
 constexpr const char* kStateSection = "policy";
 constexpr auto kMaxWait = std::chrono::seconds(1);
-// How long a save waits for the operator command line to finish its update of the state file.
-constexpr auto kStateLockTimeout = std::chrono::seconds(5);
 
 // Reads the engine's section of the state file. Problems are reported, never fatal.
 PolicyState LoadState(const std::string& path, SysTime now, std::optional<std::string>& problem) {
@@ -204,13 +202,20 @@ void PolicyService::RunOnce() {
   // Write-ahead: the cooldowns and budget that these purges take are on disk before any of them
   // is sent, so that a crash (kill -9, power loss) between a purge and the save after it cannot
   // let the restarted daemon repeat the purge inside its cooldown. A crash can at worst lose a
-  // purge's outcome, never cause a second purge.
+  // purge's outcome, never cause a second purge. When that save fails, nothing is sent.
   const bool performs = std::ranges::any_of(
       decisions, [](const Decision& d) { return d.verdict == Verdict::kPerform; });
-  if (performs) SaveAndReport();
+  std::optional<std::string> unwritten;  // why the write-ahead save failed
+  if (performs) {
+    if (auto saved = SaveAndReport(); !saved) {
+      unwritten = "the state file could not be written ahead of the purge (" + saved.error() + ")";
+    }
+  }
   for (const Decision& d : decisions) {
     // The purge runs without the lock: checks keep flowing meanwhile.
-    const std::optional<Outcome> outcome = runner_.Execute(d);
+    const std::optional<Outcome> outcome = unwritten && d.verdict == Verdict::kPerform
+                                               ? runner_.HoldBack(d, *unwritten)
+                                               : runner_.Execute(d);
     if (!outcome) continue;
     const SysTime now = clock_.Now();
     {
@@ -226,17 +231,27 @@ void PolicyService::RunOnce() {
   }
 }
 
-void PolicyService::SaveAndReport() {
+std::expected<void, std::string> PolicyService::SaveAndReport() {
   auto saved = Save();
+  if (!saved && options_.on_save_error) options_.on_save_error();
   std::lock_guard lock(save_mu_);
   if (!saved) {
-    // Once per distinct problem: a missing state directory must not flood the journal.
-    if (saved.error() != last_save_error_) spdlog::error("state file: {}", saved.error());
+    ++failed_saves_;
+    // Once per distinct problem: a read-only or full state directory must not flood the journal.
+    if (saved.error() != last_save_error_) {
+      spdlog::error(
+          "state file: {}; monitoring goes on, purges are not sent until a save succeeds "
+          "(failed saves: hotdata_monitor_state_save_errors_total)",
+          saved.error());
+    }
     last_save_error_ = saved.error();
   } else if (!last_save_error_.empty()) {
-    spdlog::info("state file: saved to {} again", options_.state_path);
+    spdlog::info("state file: saved to {} again, after {} failed saves", options_.state_path,
+                 failed_saves_);
     last_save_error_.clear();
+    failed_saves_ = 0;
   }
+  return saved;
 }
 
 std::expected<void, std::string> PolicyService::Save() {

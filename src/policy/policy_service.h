@@ -53,6 +53,9 @@ struct PolicyServiceOptions {
   // Called after each successful purge, e.g. Scheduler::RecordPurge (for
   // hotdata_connection_last_purge_timestamp_seconds). Called on the policy thread, no lock held.
   std::function<void(const std::string& connection_id, SysTime when)> on_purged;
+  // Called after each failed save of the state file (hotdata_monitor_state_save_errors_total),
+  // on the thread that saved, no lock held.
+  std::function<void()> on_save_error;
   size_t audit_capacity = AuditLog::kDefaultCapacity;
 };
 
@@ -62,10 +65,18 @@ class PolicyService {
   // Episode state is saved at most this often when no decision was taken; every batch of
   // decisions is saved at once.
   static constexpr auto kSaveInterval = std::chrono::seconds(60);
+  // How long a save waits for the operator command line to finish its update of the state file.
+  static constexpr auto kStateLockTimeout = std::chrono::seconds(5);
 
   // Loads the state file. A file that cannot be used is logged, set aside and replaced by an
   // empty state (LoadProblem() tells); it never stops the daemon. `api` is used by this
   // service's thread only.
+  //
+  // A save that fails (the state directory turned read-only or full) is counted
+  // (on_save_error), logged once until its reason changes or it clears, and monitoring goes
+  // on; but a purge whose write-ahead save failed is not sent: it is audited as failed ("not
+  // sent: ...") and retried once, one interval later, like a transient API error. A purge that
+  // is not on disk before it is sent could be repeated inside its cooldown after a crash.
   PolicyService(const Clock& clock, std::shared_ptr<const Config> config,
                 std::unique_ptr<hotdata::HotdataApi> api, PolicyServiceOptions options);
   ~PolicyService();  // Stop()s
@@ -103,8 +114,9 @@ class PolicyService {
   void Run();
   void Wake();
   void PollFleet(SysTime now);
-  void NotePause();      // with mu_ held
-  void SaveAndReport();  // Save(), logging a failure once until it changes or clears
+  void NotePause();  // with mu_ held
+  // Save(), counting every failure and logging it once until it changes or clears.
+  std::expected<void, std::string> SaveAndReport();
   // The state file as another process (the operator command line) left it: its cooldowns and
   // budget spending merged into the engine, its unseen manual actions added to the audit log.
   void MergeFileIfChanged();                    // with save_mu_ held inside; not mu_
@@ -130,6 +142,7 @@ class PolicyService {
   std::mutex save_mu_;  // one reader-merger or writer of the state file at a time
   // Guarded by save_mu_.
   std::string last_save_error_;
+  uint64_t failed_saves_ = 0;                   // in a row, since the last successful save
   std::optional<state::FileStamp> last_stamp_;  // of the file as we last read or wrote it
   std::set<std::string> imported_manual_ids_;   // ManualAction ids already in audit_
 

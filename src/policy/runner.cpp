@@ -33,4 +33,10 @@ std::optional<Outcome> PolicyRunner::Execute(const Decision& d) {
   return outcome;
 }
 
+Outcome PolicyRunner::HoldBack(const Decision& d, const std::string& why) {
+  const Outcome outcome{.kind = OutcomeKind::kTransientError, .message = "not sent: " + why};
+  audit_.Add(EntryFor(d, clock_.Now(), outcome));
+  return outcome;
+}
+
 }  // namespace hdm::policy

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "common/clock.h"
 #include "hotdata/api.h"
@@ -33,6 +34,10 @@ class PolicyRunner {
   // returns the Outcome for PolicyEngine::OnOutcome(). kDryRun and kSuppressed: audits them and
   // returns nullopt (nothing to report back). Never throws.
   std::optional<Outcome> Execute(const Decision& decision);
+  // A kPerform decision that must not be sent (the state file could not be written ahead of
+  // it): audits it as failed with `why`, "not sent: <why>", and returns it as a transient error,
+  // so that the engine restores the target's cooldown and retries it once, one interval later.
+  Outcome HoldBack(const Decision& decision, const std::string& why);
 
  private:
   hotdata::HotdataApi& api_;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -14,6 +15,9 @@
 
 namespace hdm::state {
 namespace {
+
+// CheckUsable() writes at least this much: a state file of a few entries fits.
+constexpr size_t kMinProbeBytes = 4096;
 
 std::string Errno(int err) { return std::strerror(err); }
 
@@ -43,6 +47,25 @@ void KeepOwner(int fd, const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 && ::stat(DirectoryOf(path).c_str(), &st) != 0) return;
   if (st.st_uid != 0 || st.st_gid != 0) (void)::fchown(fd, st.st_uid, st.st_gid);
+}
+
+// Writes `text` to `<path>.tmp` and syncs it; on failure removes it and says why.
+std::expected<void, std::string> WriteTemp(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return std::unexpected("cannot write " + tmp + ": " + Errno(errno));
+  KeepOwner(fd, path);
+  const bool written = WriteAll(fd, text);
+  const int write_err = errno;
+  const bool synced = written && ::fsync(fd) == 0;
+  const int sync_err = errno;
+  const bool closed = ::close(fd) == 0;
+  if (!written || !synced || !closed) {
+    const int err = !written ? write_err : !synced ? sync_err : errno;
+    ::unlink(tmp.c_str());
+    return std::unexpected("cannot write " + tmp + ": " + Errno(err));
+  }
+  return {};
 }
 
 // The reason a file's content cannot be used, or nullopt when `doc` is a usable envelope.
@@ -121,19 +144,7 @@ std::expected<void, std::string> Save(const std::string& path, const nlohmann::j
   const std::string text = doc.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 
   const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return std::unexpected("cannot write " + tmp + ": " + Errno(errno));
-  KeepOwner(fd, path);
-  const bool written = WriteAll(fd, text);
-  const int write_err = errno;
-  const bool synced = written && ::fsync(fd) == 0;
-  const int sync_err = errno;
-  const bool closed = ::close(fd) == 0;
-  if (!written || !synced || !closed) {
-    const int err = !written ? write_err : !synced ? sync_err : errno;
-    ::unlink(tmp.c_str());
-    return std::unexpected("cannot write " + tmp + ": " + Errno(err));
-  }
+  if (auto written = WriteTemp(path, text); !written) return written;
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
@@ -147,6 +158,23 @@ std::expected<void, std::string> Save(const std::string& path, const nlohmann::j
   const int dir_err = errno;
   ::close(dfd);
   if (!dir_synced) return std::unexpected("cannot fsync directory " + dir + ": " + Errno(dir_err));
+  return {};
+}
+
+std::expected<void, std::string> CheckUsable(const std::string& path) {
+  size_t size = kMinProbeBytes;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+      size = std::max(size, static_cast<size_t>(st.st_size));
+    }
+    ::close(fd);
+  } else if (errno != ENOENT) {
+    return std::unexpected("cannot read " + path + ": " + Errno(errno));
+  }
+  if (auto written = WriteTemp(path, std::string(size, ' ')); !written) return written;
+  ::unlink((path + ".tmp").c_str());
   return {};
 }
 

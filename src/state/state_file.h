@@ -44,6 +44,14 @@ std::expected<nlohmann::json, LoadError> Load(const std::string& path, SysTime n
 std::expected<void, std::string> Save(const std::string& path, const nlohmann::json& sections,
                                       SysTime now);
 
+// Whether the daemon can keep its state at `path`, checked at start so that a missing, read-only
+// or full directory is an error then rather than a failed save at the first purge: an existing
+// file must open for reading (Load() would set an unreadable one aside, and the cooldowns in it
+// with it), and `<path>.tmp` as large as the file (4 KiB at least) must write and sync; it is
+// removed again. Hold StateLock around it: `<path>.tmp` is Save()'s. The error names the file
+// and the reason, e.g. `cannot write /var/lib/x/state.json.tmp: No space left on device`.
+std::expected<void, std::string> CheckUsable(const std::string& path);
+
 // Renames `path` to `<path>.corrupt-<unix seconds>` (or `...-<n>` when that exists) and returns
 // the new name. For callers whose own section turned out unusable after a successful Load().
 std::expected<std::string, std::string> SetAside(const std::string& path, SysTime now);

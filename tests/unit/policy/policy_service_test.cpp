@@ -1,10 +1,13 @@
 #include "policy/policy_service.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "engine_fixture.h"
@@ -135,6 +138,87 @@ TEST_F(PolicyServiceTest, PolledFleetSnapshotsReachTheEngineAsDiscoveries) {
   clock_.Advance(PolicyService::kFleetPollInterval);
   service->RunOnce();
   EXPECT_TRUE(service->StatusJson("c1").empty());
+}
+
+// Every save fails while `<state>.tmp` is a directory, even for root: the state directory as
+// good as read-only, without a mount or a permission that root would ignore.
+void BlockSaves(const std::string& path) { fs::create_directories(path + ".tmp"); }
+
+TEST_F(PolicyServiceTest, APurgeThatCannotBeWrittenAheadIsNotSentButRetriedOnceSaved) {
+  int save_errors = 0;
+  PolicyServiceOptions options;
+  options.on_save_error = [&] { ++save_errors; };
+  auto service = Make(options);
+  service->OnDiscovery(Fleet(), clock_.Now());
+  BlockSaves(path_);
+  service->OnCheck(Answer(false));
+  service->RunOnce();
+  EXPECT_TRUE(api_->Calls().empty()) << "sent without its cooldown on disk";
+  EXPECT_EQ(save_errors, 2) << "the write-ahead save and the save after the batch";
+  auto actions = nlohmann::json::parse(service->ActionsJson())["actions"];
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_EQ(actions[0]["outcome"], "failed");
+  const std::string detail = actions[0]["detail"];
+  EXPECT_NE(detail.find("not sent: the state file could not be written ahead of the purge "
+                        "(cannot write " +
+                        path_ + ".tmp: Is a directory)"),
+            std::string::npos)
+      << detail;
+  EXPECT_EQ((service->Counters().actions.at({"p", "purge_connection", "failed"})), 1u);
+  const nlohmann::json status = service->StatusJson("c1")[0];
+  EXPECT_TRUE(status["cooldown_until"].is_null()) << status;
+  EXPECT_FALSE(status["retry_due"].is_null()) << status;
+
+  // The directory is writable again: the one retry is written ahead, then sent.
+  fs::remove(path_ + ".tmp");
+  clock_.Advance(std::chrono::minutes(5));
+  service->RunOnce();
+  EXPECT_EQ(api_->Calls(), std::vector<std::string>{"connection c1"});
+  EXPECT_EQ(save_errors, 2);
+  auto doc = state::Load(path_, clock_.Now());
+  ASSERT_TRUE(doc.has_value()) << doc.error().message;
+  EXPECT_EQ((*doc)["policy"]["cooldowns"].size(), 1u);
+}
+
+TEST_F(PolicyServiceTest, WhileSavesFailNothingIsSentAndTheFailureIsLoggedOnce) {
+  std::ostringstream captured;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured)));
+  int save_errors = 0;
+  PolicyServiceOptions options;
+  options.on_save_error = [&] { ++save_errors; };
+  auto service = Make(options);
+  service->OnDiscovery(Fleet(), clock_.Now());
+  BlockSaves(path_);
+  service->OnCheck(Answer(false));
+  service->RunOnce();
+  clock_.Advance(std::chrono::minutes(5));
+  service->RunOnce();  // the retry, held back too: it was the one retry
+  clock_.Advance(std::chrono::minutes(5));
+  service->OnCheck(Answer(true));
+  service->RunOnce();  // a periodic save, failing
+  EXPECT_TRUE(api_->Calls().empty());
+  EXPECT_EQ(save_errors, 5);
+  const auto actions = nlohmann::json::parse(service->ActionsJson())["actions"];
+  ASSERT_EQ(actions.size(), 2u);
+  EXPECT_EQ(actions[0]["retry"], true);
+  EXPECT_TRUE(service->StatusJson("c1")[0]["retry_due"].is_null()) << "no third attempt";
+  fs::remove(path_ + ".tmp");
+  ASSERT_TRUE(service->Save().has_value());
+  service->OnCheck(Answer(true));
+  clock_.Advance(PolicyService::kSaveInterval);
+  service->RunOnce();
+  spdlog::set_default_logger(previous);
+  const std::string logs = captured.str();
+  size_t errors = 0;
+  for (size_t at = logs.find("state file: cannot write"); at != std::string::npos;
+       at = logs.find("state file: cannot write", at + 1)) {
+    ++errors;
+  }
+  EXPECT_EQ(errors, 1u) << logs;
+  EXPECT_NE(logs.find("saved to " + path_ + " again, after 5 failed saves"), std::string::npos)
+      << logs;
 }
 
 TEST_F(PolicyServiceTest, ThreadPerformsPurgesAndStopSavesTheState) {

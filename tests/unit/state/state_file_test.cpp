@@ -155,6 +155,35 @@ TEST_F(StateFileTest, DirectoryInPlaceOfTheFileIsReportedAndSetAside) {
   EXPECT_TRUE(fs::is_directory(path_ + ".corrupt-1700000000"));
 }
 
+TEST_F(StateFileTest, CheckUsableLeavesNothingBehindAndTheFileAsItWas) {
+  ASSERT_TRUE(CheckUsable(path_).has_value());
+  EXPECT_TRUE(Files().empty()) << "no state file is made by the check";
+  Write("{\"version\": 1, \"n\": 1}");
+  ASSERT_TRUE(CheckUsable(path_).has_value());
+  EXPECT_EQ(Files(), std::vector<std::string>{"state.json"});
+  EXPECT_EQ(Read(path_), "{\"version\": 1, \"n\": 1}");
+}
+
+TEST_F(StateFileTest, CheckUsableNamesWhatCannotBeWritten) {
+  auto missing = CheckUsable((dir_ / "nope" / "state.json").string());
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error(), "cannot write " + (dir_ / "nope" / "state.json.tmp").string() +
+                                 ": No such file or directory");
+  fs::create_directories(path_ + ".tmp");  // fails for root too
+  auto blocked = CheckUsable(path_);
+  ASSERT_FALSE(blocked.has_value());
+  EXPECT_EQ(blocked.error(), "cannot write " + path_ + ".tmp: Is a directory");
+}
+
+TEST_F(StateFileTest, CheckUsableRefusesAFileItCannotReadRatherThanLoseIt) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads anything (startup_errors_test runs as nobody)";
+  Write("{\"version\": 1}");
+  fs::permissions(path_, fs::perms::none);
+  auto usable = CheckUsable(path_);
+  ASSERT_FALSE(usable.has_value());
+  EXPECT_EQ(usable.error(), "cannot read " + path_ + ": Permission denied");
+}
+
 TEST_F(StateFileTest, NonObjectSectionsAreRefused) {
   auto saved = Save(path_, nlohmann::json::array(), kT0);
   ASSERT_FALSE(saved.has_value());
