@@ -41,7 +41,7 @@ for group in yaml.safe_load(open(rules_file))["groups"]:
 
 expected = {"HotdataConnectionUnhealthy", "HotdataHealthChecksFailing", "HotdataChecksStale",
             "HotdataMonitorDown", "HotdataMonitorReloadFailed", "HotdataPurgesPausedForOutage",
-            "HotdataPurgeBudgetExhausted", "HotdataPurgesFailing"}
+            "HotdataPurgeBudgetExhausted", "HotdataPurgesFailing", "HotdataMonitorStateNotSaved"}
 for name in sorted(expected - alerts.keys()):
     problems.append(f"alert {name} is missing from {rules_file}")
 
