@@ -225,5 +225,21 @@ TEST_F(HttpClientTest, InvalidBaseUrlFailsEveryCallWithoutSending) {
   EXPECT_NE(r.error().message.find("base_url"), std::string::npos);
 }
 
+TEST_F(HttpClientTest, AHeaderValueWithALineBreakSendsNothing) {
+  for (auto set : std::initializer_list<void (*)(ClientOptions&)>{
+           [](ClientOptions& o) { o.token = std::string(kToken) + "\r\nX-Injected: 1"; },
+           [](ClientOptions& o) { o.workspace_id = "ws\n"; },
+           [](ClientOptions& o) { o.user_agent = "ua\r"; }}) {
+    ClientOptions o = Options();
+    set(o);
+    auto r = MakeHttpClient(o)->ListConnections();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::kConnection);
+    EXPECT_NE(r.error().message.find("control character"), std::string::npos);
+    EXPECT_EQ(r.error().message.find(kToken), std::string::npos);
+  }
+  EXPECT_EQ(server_.CountRequests("GET", "/v1/connections"), 0u);
+}
+
 }  // namespace
 }  // namespace hdm::hotdata::testing
