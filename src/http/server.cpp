@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <charconv>
@@ -11,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/accept_encoding.h"
+#include "http/connection_manager.h"
 #include "metrics/scrape_coalescer.h"
 
 namespace hdm {
@@ -53,6 +55,76 @@ void Plain(httplib::Response& res, int status, const std::string& text) {
   res.set_content(text, "text/plain; charset=utf-8");
 }
 
+// When the request that this thread serves arrived (see Connection::arrived).
+thread_local Connection::Clock::time_point request_arrived;
+
+// The /metrics body for a scrape that arrived at `arrived`: one that a scrape still in flight
+// holds, when it was asked for after `arrived` (so it shows state from after that), else a new
+// one from the coalescer. In a burst, scrapes queued for a worker so share one body instead of
+// each batch of freed workers rendering, and holding while it is written, its own ~10 MB copy.
+class RecentScrape {
+ public:
+  using Body = ScrapeCoalescer::Body;
+  std::shared_ptr<const Body> Get(ScrapeCoalescer& scrapes, Connection::Clock::time_point arrived) {
+    {
+      std::lock_guard lock(mu_);
+      if (auto body = body_.lock(); body && asked_at_ >= arrived) return body;
+    }
+    const auto asked = Connection::Clock::now();
+    auto body = scrapes.Get();  // rendered after `asked`
+    std::lock_guard lock(mu_);
+    if (asked > asked_at_ || body_.expired()) {
+      body_ = body;
+      asked_at_ = asked;
+    }
+    return body;
+  }
+
+ private:
+  std::mutex mu_;
+  // Guarded by mu_.
+  std::weak_ptr<const Body> body_;
+  Connection::Clock::time_point asked_at_;
+};
+
+// httplib's accept loop hands each accepted socket to a task queue, whose task calls
+// process_and_close_socket. Here that only gives the socket to the ConnectionManager, which
+// never blocks: run it right there, on the accepting thread.
+class InlineTaskQueue final : public httplib::TaskQueue {
+ public:
+  void enqueue(std::function<void()> fn) override { fn(); }
+  void shutdown() override {}
+};
+
+// An httplib::Server or SSLServer whose connections the ConnectionManager runs, instead of
+// httplib's pool of 8 threads that each hold a connection for its whole life.
+template <class Base>
+class ManagedServer final : public Base {
+ public:
+  using Base::Base;
+
+  void Manage(ConnectionManager* manager) {
+    manager_ = manager;
+    this->new_task_queue = [] { return new InlineTaskQueue; };
+  }
+  // One request on `c`, parsed, routed and answered by httplib.
+  bool ServeOne(Connection& c, bool last, bool& client_closes) {
+    request_arrived = c.arrived();
+    return this->process_request(c, last, client_closes, nullptr);
+  }
+  // httplib listens with a backlog of 5: a burst of connections would see SYNs dropped (and
+  // retried a second later). Call after binding.
+  void DeepenBacklog() { ::listen(this->svr_sock_, SOMAXCONN); }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    manager_->Adopt(sock);
+    return true;
+  }
+
+  ConnectionManager* manager_ = nullptr;
+};
+
 }  // namespace
 
 std::expected<ListenAddress, std::string> ParseListenAddress(const std::string& listen) {
@@ -78,13 +150,31 @@ struct HttpServer::Impl {
   HttpHandlers handlers;
   TlsIdentitySlot tls_identity;  // before `server`: its SSL_CTX points here
   std::unique_ptr<httplib::Server> server;
+  std::unique_ptr<ConnectionManager> connections;  // runs server's connections
+  std::function<void()> deepen_backlog;
   std::thread thread;
   std::atomic<bool> listen_returned{false};
   bool tls = false;
   std::unique_ptr<ScrapeCoalescer> scrapes;  // renders handlers.metrics
+  RecentScrape recent_scrape;
 
   mutable std::mutex mu;
   std::shared_ptr<const BasicAuthChecker> auth;  // Guarded by mu; null: open
+  const ConnectionLimits limits;
+
+  explicit Impl(ConnectionLimits l) : limits(l) {}
+  // Makes `server` and `connections`: TLS when `ssl` (ManagedServer<httplib::SSLServer>).
+  template <class S>
+  void Manage(std::unique_ptr<ManagedServer<S>> s, SSL_CTX* ssl) {
+    auto* typed = s.get();
+    connections = std::make_unique<ConnectionManager>(
+        limits, ssl, [typed](Connection& c, bool last, bool& client_closes) {
+          return typed->ServeOne(c, last, client_closes);
+        });
+    typed->Manage(connections.get());
+    deepen_backlog = [typed] { typed->DeepenBacklog(); };
+    server = std::move(s);
+  }
 
   std::shared_ptr<const BasicAuthChecker> Auth() const {
     std::lock_guard lock(mu);
@@ -95,12 +185,7 @@ struct HttpServer::Impl {
 
 void HttpServer::Impl::Route(httplib::Server& s) {
   const HttpHandlers& h = handlers;
-  // Short keep-alive and read timeouts: an idle or silent client cannot hold a thread long,
-  // and Stop() does not wait on a scraper's idle connection for more than this.
-  s.set_keep_alive_timeout(2);
-  s.set_tcp_nodelay(true);  // without it a kept-alive scrape waits ~40 ms on delayed ACKs
-  s.set_read_timeout(5, 0);
-  s.set_write_timeout(10, 0);
+  // Timeouts and keep-alive are the ConnectionManager's (limits).
   s.set_payload_max_length(64 * 1024);
 
   // Before routing: no handler, and no 404 that would tell which paths exist, without
@@ -118,7 +203,7 @@ void HttpServer::Impl::Route(httplib::Server& s) {
   });
 
   s.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
-    SendExposition(req, res, scrapes->Get());
+    SendExposition(req, res, recent_scrape.Get(*scrapes, request_arrived));
   });
   s.Get("/healthz", [&h](const httplib::Request&, httplib::Response& res) {
     if (h.alive()) {
@@ -172,7 +257,8 @@ void HttpServer::Impl::Route(httplib::Server& s) {
       });
 }
 
-HttpServer::HttpServer(HttpHandlers handlers) : impl_(std::make_unique<Impl>()) {
+HttpServer::HttpServer(HttpHandlers handlers, ConnectionLimits limits)
+    : impl_(std::make_unique<Impl>(limits)) {
   impl_->handlers = std::move(handlers);
   impl_->scrapes = std::make_unique<ScrapeCoalescer>(impl_->handlers.metrics);
 }
@@ -187,13 +273,14 @@ std::expected<int, std::string> HttpServer::Start(const std::string& listen,
   if (tls) {
     impl_->tls_identity.Set(std::move(tls));
     std::string error;
-    auto server = std::make_unique<httplib::SSLServer>(
+    auto server = std::make_unique<ManagedServer<httplib::SSLServer>>(
         [&](SSL_CTX& ctx) { return SetupServerTlsContext(ctx, impl_->tls_identity, error); });
     if (!server->is_valid()) return std::unexpected("cannot set up TLS: " + error);
-    impl_->server = std::move(server);
+    SSL_CTX* ctx = server->ssl_context();
+    impl_->Manage(std::move(server), ctx);
     impl_->tls = true;
   } else {
-    impl_->server = std::make_unique<httplib::Server>();
+    impl_->Manage(std::make_unique<ManagedServer<httplib::Server>>(), nullptr);
   }
   impl_->Route(*impl_->server);
   int port = addr->port;
@@ -206,6 +293,7 @@ std::expected<int, std::string> HttpServer::Start(const std::string& listen,
     return std::unexpected("cannot listen on " + listen +
                            ": address in use, not available or not permitted");
   }
+  impl_->deepen_backlog();
   impl_->thread = std::thread([this] {
     pthread_setname_np(pthread_self(), "hdm-http");
     impl_->server->listen_after_bind();
@@ -223,6 +311,7 @@ void HttpServer::Stop() {
   if (!impl_ || !impl_->server) return;
   impl_->server->stop();
   if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->connections->Stop();
 }
 
 void HttpServer::SetBasicAuth(std::shared_ptr<const BasicAuthChecker> auth) {
@@ -237,5 +326,9 @@ bool HttpServer::SetTlsIdentity(std::shared_ptr<const TlsIdentity> identity) {
 }
 
 bool HttpServer::tls() const { return impl_->tls; }
+
+ConnectionManager::Stats HttpServer::connection_stats() const {
+  return impl_->connections ? impl_->connections->stats() : ConnectionManager::Stats{};
+}
 
 }  // namespace hdm

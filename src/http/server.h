@@ -6,8 +6,10 @@
 //   GET  /api/v1/status   JSON: every connection with its last check
 //   GET  /api/v1/actions  JSON: recent audit entries (when a handler is given)
 //   GET  /                a small page linking the above
-// One thread ("hdm-http") accepts; cpp-httplib's pool answers. Handlers run on pool threads
-// and must be thread-safe.
+// One thread ("hdm-http") accepts; a ConnectionManager runs the connections (see there: silent
+// or slow clients hold no thread, or one for at most limits.read_timeout; a burst of requests
+// gets up to limits.max_workers threads). cpp-httplib parses and routes. Handlers run on worker
+// threads and must be thread-safe.
 //
 // Optional TLS (Start with an identity) and basic auth (SetBasicAuth). With basic auth, every
 // request, to every path and with every method, needs the credentials; anything else gets 401
@@ -21,6 +23,7 @@
 #include <thread>
 
 #include "http/basic_auth.h"
+#include "http/connection_manager.h"
 #include "http/server_tls.h"
 
 namespace hdm {
@@ -43,7 +46,7 @@ std::expected<ListenAddress, std::string> ParseListenAddress(const std::string& 
 
 class HttpServer {
  public:
-  explicit HttpServer(HttpHandlers handlers);
+  explicit HttpServer(HttpHandlers handlers, ConnectionLimits limits = {});
   ~HttpServer();  // Stop()s
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -62,6 +65,7 @@ class HttpServer {
   // server was started without TLS. Thread-safe.
   bool SetTlsIdentity(std::shared_ptr<const TlsIdentity> identity);
   bool tls() const;
+  ConnectionManager::Stats connection_stats() const;  // zeros before Start
 
  private:
   struct Impl;

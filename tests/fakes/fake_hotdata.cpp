@@ -34,6 +34,11 @@ bool IsSynthesized(const std::string& name) {
   return false;
 }
 
+// The request target as sent, without the query.
+std::string RawPath(const httplib::Request& req) {
+  return req.target.substr(0, req.target.find('?'));
+}
+
 void Reply(httplib::Response& res, const internal::Answer& answer) {
   res.status = answer.status;
   if (!answer.body.is_null()) {
@@ -92,7 +97,7 @@ void FakeHotdataServer::Impl::WaitFor(milliseconds delay) {
 }
 
 void FakeHotdataServer::Impl::Handle(const httplib::Request& req, httplib::Response& res) {
-  const std::string path = req.target.substr(0, req.target.find('?'));
+  const std::string path = RawPath(req);
   RecordedRequest record{req.method, path, req.body, {}, req.remote_port};
   for (const auto& [key, value] : req.headers) {
     if (!IsSynthesized(key)) record.headers.emplace(key, value);
@@ -166,6 +171,7 @@ int FakeHotdataServer::Start(int port) {
   server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   auto handler = [impl = impl_.get()](const httplib::Request& req, httplib::Response& res) {
     impl->Handle(req, res);
+    if (impl->options.on_answered) impl->options.on_answered(req.method, RawPath(req), res.status);
   };
   server->Get(kAnyPath, handler);
   server->Post(kAnyPath, handler);

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -73,6 +74,10 @@ struct FakeServerOptions {
   size_t keep_alive_max_count = 1000;  // requests per connection before the server closes it
   int threads = 8;
   bool record_requests = true;  // false: Requests() stays empty (long simulator runs)
+  // Called from the server's threads once each answer is ready, just before it is sent, with the
+  // method, the raw path (as Requests() has it) and the status; e.g. the simulator's purge log.
+  // Must be thread-safe.
+  std::function<void(const std::string& method, const std::string& path, int status)> on_answered;
 };
 
 class FakeHotdataServer {

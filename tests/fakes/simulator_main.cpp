@@ -11,6 +11,8 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -33,12 +35,15 @@ constexpr const char* kUsage = R"(usage: hotdata-simulator [flags]
   --static           all healthy, nothing changes (for benchmarks)
   --control-stdin    read commands from stdin, one per line: "unhealthy ID" or "healthy ID";
                      each is answered on stdout by "applied ID UNIX_SECONDS" (for benchmarks)
+  --log-purges F     append "UNIX_MS STATUS PATH" to F for every purge answered (PATH raw,
+                     percent-encoded; one flushed line each; for reliability tests)
   --help             this text
 )";
 
 struct Flags {
   int port = 0;
   std::string url_file;
+  std::string purge_log;
   bool tls = false;
   bool control_stdin = false;
   std::string token;
@@ -78,7 +83,7 @@ std::variant<Flags, int> ParseFlags(int argc, char** argv) {
     }
     const bool takes_value = arg == "--listen-port" || arg == "--connections" ||
                              arg == "--latency-ms" || arg == "--seed" || arg == "--url-file" ||
-                             arg == "--token";
+                             arg == "--token" || arg == "--log-purges";
     if (!takes_value) {
       std::cerr << "hotdata-simulator: unknown flag " << arg << "\n" << kUsage;
       return 2;
@@ -103,6 +108,8 @@ std::variant<Flags, int> ParseFlags(int argc, char** argv) {
       if (number) flags.sim.seed = static_cast<uint32_t>(*number);
     } else if (arg == "--url-file") {
       flags.url_file = value;
+    } else if (arg == "--log-purges") {
+      flags.purge_log = value;
     } else {
       flags.token = value;
     }
@@ -125,6 +132,28 @@ bool WriteUrlFile(const std::string& path, const std::string& url) {
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   return !ec;
+}
+
+// The FakeServerOptions::on_answered hook of --log-purges: one line per purge (DELETE .../cache)
+// answered, appended and flushed under a mutex, so that a reader sees whole lines even if the
+// simulator is killed. nullopt when `path` cannot be opened.
+using AnswerHook = decltype(hdm::fake::FakeServerOptions::on_answered);
+std::optional<AnswerHook> PurgeLogger(const std::string& path) {
+  struct Log {
+    std::mutex mu;
+    std::ofstream out;
+  };
+  auto log = std::make_shared<Log>();
+  log->out.open(path, std::ios::app);
+  if (!log->out) return std::nullopt;
+  return [log](const std::string& method, const std::string& raw_path, int status) {
+    if (method != "DELETE" || !raw_path.ends_with("/cache")) return;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    std::lock_guard lock(log->mu);
+    log->out << ms << " " << status << " " << raw_path << std::endl;
+  };
 }
 
 // Applies "unhealthy ID" / "healthy ID" lines from stdin until end of file. Detached: the
@@ -171,8 +200,19 @@ int main(int argc, char** argv) {
   hdm::fake::FakeServerOptions options;
   options.expected_token = flags.token;
   options.keep_alive_timeout_seconds = 2;  // bounds how long a stop waits for idle clients
-  options.threads = 64;                    // an idle keep-alive connection holds one
-  options.record_requests = false;         // a long run would keep every request
+  // An idle keep-alive connection holds a thread: 64 for the monitor's health checks at the
+  // benchmarks' concurrency, and spare ones so that its discovery and purges are not queued
+  // behind them (a queued TLS handshake fails).
+  options.threads = 64 + 16;
+  options.record_requests = false;  // a long run would keep every request
+  if (!flags.purge_log.empty()) {
+    auto logger = PurgeLogger(flags.purge_log);
+    if (!logger) {
+      std::cerr << "hotdata-simulator: cannot open " << flags.purge_log << "\n";
+      return 1;
+    }
+    options.on_answered = std::move(*logger);
+  }
   std::string cert_dir;
   if (flags.tls) {
     char dir_template[] = "/tmp/hotdata-simulator-XXXXXX";
