@@ -31,14 +31,14 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 run_suite build-asan "-DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=address,undefined" "" ""
 
-echo "== scheduler, daemon, policy loop and faults under TSan"
+echo "== scheduler, daemon, policy loop, HTTP server and client, and faults under TSan"
 # report_mutex_bugs=0: GCC 12's TSan does not intercept pthread_cond_clockwait, which
 # libstdc++'s condition_variable::wait_for uses, and then reports the mutex as unlocked twice.
 # Races are still reported; tests/tsan.supp says which libraries are left out and why.
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:report_mutex_bugs=0:suppressions=$PWD/tests/tsan.supp"
 run_suite build-tsan "-DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=thread" \
-  "test_health test_integration hotdata-monitor hotdata-simulator" \
-  '^(SchedulerTest|SelectionTest|DaemonTest|PolicyLoopTest|Faults/|SecretsTest|SecurityDaemonTest|OpsDaemonTest)'
+  "test_health test_hotdata test_integration hotdata-monitor hotdata-simulator" \
+  '^(SchedulerTest|SelectionTest|DaemonTest|PolicyLoopTest|Faults/|SecretsTest|SecurityDaemonTest|OpsDaemonTest|ServerLoadTest\.Silent|ServerLoadTlsTest|ServerLimitsTest|ElasticPoolTest|ApiMisbehaviourDaemonTest|StateSaveErrorsTest|HttpClientRetryTest|StaleKeepAliveTest)'
 
 echo "== fuzzers, 15 s each under ASan+UBSan (scripts/fuzz.sh --seconds 600 runs them longer)"
 scripts/fuzz.sh --seconds 15
