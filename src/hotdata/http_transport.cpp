@@ -66,7 +66,8 @@ HttpTransport::HttpTransport(const ClientOptions& options)
   in_ = std::make_unique<char[]>(kReadBuffer);
 }
 
-HttpTransport::~HttpTransport() = default;
+// The connection tells PublishSocket() when it closes, which takes mu_: close it while mu_ lives.
+HttpTransport::~HttpTransport() { conn_.reset(); }
 
 bool HttpTransport::cancelled() const {
   std::lock_guard lock(mu_);

@@ -266,7 +266,8 @@ ResponseParser::Result ResponseParser::StartBody(bool transfer_encoding) {
     return FailTooLarge();
   } else {
     remaining_ = *content_length_;
-    body_.reserve(static_cast<size_t>(remaining_));
+    // What was announced, up to 64 KiB: a server announcing a large body need not send it.
+    body_.reserve(static_cast<size_t>(std::min<uint64_t>(remaining_, 64 << 10)));
     stage_ = remaining_ == 0 ? Stage::kDone : Stage::kBody;
   }
   return Result::kNeedMore;  // Feed() goes on with the bytes after the head
