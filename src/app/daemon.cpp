@@ -98,6 +98,8 @@ Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std:
                               SysTime when) { scheduler_->RecordPurge(id, when); },
           .on_save_error = [this] { metrics_.CountStateSaveError(); },
       });
+  // hotdata_connection_last_purge_timestamp_seconds and last_purge survive a restart.
+  scheduler_->SeedLastPurges(policy_->LastPurges());
   scheduler_->SetCheckListener([this](const CheckEvent& e) { policy_->OnCheck(e); });
   scheduler_->SetProfileListener([this](const TableState& t, SysTime now) {
     policy_->OnTableProfile(t.connection_id, {t.schema, t.table}, t.synced_at, now);

@@ -216,4 +216,9 @@ void Scheduler::RecordPurge(const std::string& connection_id, SysTime when) {
   if (it != connections_.end()) it->second.state.last_purge = when;
 }
 
+void Scheduler::SeedLastPurges(std::map<std::string, SysTime> last_purges) {
+  std::lock_guard lock(mu_);
+  seeded_last_purges_ = std::move(last_purges);
+}
+
 }  // namespace hdm

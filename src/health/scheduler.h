@@ -68,6 +68,10 @@ class Scheduler {
   bool Ready() const;  // the first discovery succeeded
   uint64_t RoundsCompleted() const;
   void RecordPurge(const std::string& connection_id, SysTime when);
+  // Last purges from before a restart (PolicyService::LastPurges()), by connection id: each
+  // becomes its connection's last_purge when a discovery adds it; those the first successful
+  // discovery does not list are dropped. Call before the first Tick().
+  void SeedLastPurges(std::map<std::string, SysTime> last_purges);
 
  private:
   struct Entry {
@@ -118,6 +122,8 @@ class Scheduler {
   std::map<std::string, TableState> tables_;  // by "id\0schema\0table"
   std::deque<std::string> profile_queue_;     // keys of tables_
   std::map<uint64_t, Round> rounds_;          // unfinished rounds
+  // SeedLastPurges(), by id, until the first discovery.
+  std::map<std::string, SysTime> seeded_last_purges_;
   uint64_t next_generation_ = 1;
   uint64_t current_round_ = 0;
   size_t round_dispatched_ = 0;  // checks of the current round started so far (for the ramp)

@@ -29,6 +29,7 @@ void Scheduler::OnList(hotdata::ApiResult<std::vector<hotdata::ConnectionInfo>> 
       next_discovery_ = now + config_.discovery_interval;
       last_list_ = std::move(*result);
       ApplyListLocked(last_list_);
+      seeded_last_purges_.clear();  // the connections this list lacks are gone
       ResolveTablesLocked();
       if (!discovered_) {
         discovered_ = true;
@@ -52,6 +53,7 @@ void Scheduler::ApplyListLocked(const std::vector<hotdata::ConnectionInfo>& list
     if (inserted) {
       ++added;
       e.generation = next_generation_++;
+      if (auto seed = seeded_last_purges_.extract(info.id)) e.state.last_purge = seed.mapped();
       if (discovered_) {
         // Checked at once rather than a whole interval later.
         e.health_pending = true;

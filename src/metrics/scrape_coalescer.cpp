@@ -1,5 +1,7 @@
 #include "metrics/scrape_coalescer.h"
 
+#include <malloc.h>
+
 #include <thread>
 
 #include "metrics/gzip.h"
@@ -9,6 +11,15 @@ namespace hdm {
 namespace {
 constexpr int kScrapeGzipLevel = 1;
 }  // namespace
+
+ScrapeCoalescer::Body::~Body() {
+  // A render's snapshot copy and the gzip state are many blocks under the mmap threshold, freed
+  // into the malloc arena of whichever HTTP thread made them, where glibc keeps them: about
+  // 13 MB stayed resident at 10,000 connections once a few threads had scraped. The last
+  // scrape of a render hands them back (the text itself is mmapped and already goes back).
+  // It costs about 0.5 ms (median over 2,152 scrapes at 10,000 connections).
+  malloc_trim(0);
+}
 
 const std::string& ScrapeCoalescer::Body::gzip() const {
   // Two slices at once where there are two cores: the gzip of 10,000 connections' 9 MB is

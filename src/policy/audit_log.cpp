@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "common/time_format.h"
 
 namespace hdm::policy {
@@ -16,6 +19,8 @@ std::string_view AuditOutcomeName(AuditOutcome outcome) {
       return "dry_run";
     case AuditOutcome::kSuppressed:
       return "suppressed";
+    case AuditOutcome::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -47,7 +52,7 @@ void AuditLog::Add(AuditEntry entry) {
   // Names come from the API: replace invalid UTF-8 instead of throwing.
   const std::string line =
       entry.ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (entry.outcome == AuditOutcome::kFailed) {
+  if (entry.outcome == AuditOutcome::kFailed || entry.outcome == AuditOutcome::kUnknown) {
     spdlog::warn("policy decision: {}", line);
   } else {
     spdlog::info("policy decision: {}", line);
@@ -56,11 +61,18 @@ void AuditLog::Add(AuditEntry entry) {
   if (entry.outcome == AuditOutcome::kSuppressed) {
     const std::string_view reason = entry.reason ? ReasonName(*entry.reason) : "unknown";
     ++counters_.suppressed[{entry.policy, std::string(reason)}];
-  } else {
+  } else if (entry.outcome != AuditOutcome::kUnknown) {
     ++counters_.actions[{entry.policy, std::string(ActionName(entry.action)),
                          std::string(AuditOutcomeName(entry.outcome))}];
   }
   entries_.push_back(std::move(entry));
+  while (entries_.size() > capacity_) entries_.pop_front();
+}
+
+void AuditLog::Restore(std::vector<AuditEntry> oldest_first) {
+  std::lock_guard lock(mu_);
+  entries_.insert(entries_.begin(), std::make_move_iterator(oldest_first.begin()),
+                  std::make_move_iterator(oldest_first.end()));
   while (entries_.size() > capacity_) entries_.pop_front();
 }
 
@@ -101,14 +113,17 @@ AuditEntry EntryFor(const Decision& d, SysTime time, const std::optional<Outcome
       e.outcome = AuditOutcome::kDryRun;
       break;
     case Verdict::kPerform:
-      if (outcome && outcome->kind == OutcomeKind::kSuccess) {
+      if (!outcome) {
+        e.outcome = AuditOutcome::kUnknown;
+        e.detail = kUnknownOutcomeDetail;
+      } else if (outcome->kind == OutcomeKind::kSuccess) {
         e.outcome = AuditOutcome::kSuccess;
       } else {
         e.outcome = AuditOutcome::kFailed;
-        e.detail = outcome ? outcome->message : "no outcome";
-        if (outcome && outcome->kind == OutcomeKind::kPermanentError) {
+        e.detail = outcome->message;
+        if (outcome->kind == OutcomeKind::kPermanentError) {
           e.detail += " (permanent: not tried again until the config changes)";
-        } else if (outcome && outcome->kind == OutcomeKind::kTransientError) {
+        } else if (outcome->kind == OutcomeKind::kTransientError) {
           e.detail += d.retry ? " (transient; this was the one retry)"
                               : " (transient: retried once, one interval later)";
         }

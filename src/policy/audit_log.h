@@ -3,6 +3,9 @@
 // GET /api/v1/actions, and is counted for hotdata_policy_actions_total and
 // hotdata_policy_suppressed_total.
 //
+// Entries survive a restart in the state file's "audit" section (audit_section.h): the
+// daemon restores them at start.
+//
 // Thread-safe: the policy thread adds, HTTP and metrics threads read.
 #pragma once
 
@@ -24,8 +27,12 @@
 
 namespace hdm::policy {
 
-enum class AuditOutcome { kSuccess, kFailed, kDryRun, kSuppressed };
-// "success", "failed", "dry_run", "suppressed": the `result` label and the JSON `outcome`.
+// kUnknown: a purge that was sent (written ahead in the state file) but whose answer was never
+// recorded, because the daemon stopped abruptly meanwhile; it comes back only from the state
+// file, and is never counted (hotdata_policy_actions_total knows success|failed|dry_run).
+enum class AuditOutcome { kSuccess, kFailed, kDryRun, kSuppressed, kUnknown };
+// "success", "failed", "dry_run", "suppressed", "unknown": the JSON `outcome`, and the
+// `result` label of the first three.
 std::string_view AuditOutcomeName(AuditOutcome outcome);
 
 struct AuditEntry {
@@ -57,9 +64,13 @@ class AuditLog {
   static constexpr size_t kDefaultCapacity = 1000;
   explicit AuditLog(size_t capacity = kDefaultCapacity);
 
-  // Records `entry`: keeps it (dropping the oldest beyond capacity), counts it, and logs one
-  // line: warn for kFailed, info otherwise.
+  // Records `entry`: keeps it (dropping the oldest beyond capacity), counts it (but kUnknown),
+  // and logs one line: warn for kFailed and kUnknown, info otherwise.
   void Add(AuditEntry entry);
+  // Puts `oldest_first` (entries of an earlier run, from the state file) before the entries
+  // already kept, dropping the oldest beyond capacity. Neither logged nor counted again: the
+  // run that made them did both.
+  void Restore(std::vector<AuditEntry> oldest_first);
 
   // The body of GET /api/v1/actions: {"actions": [entry, ...]}, most recent first.
   std::string ToJson() const;
@@ -75,7 +86,13 @@ class AuditLog {
   AuditCounters counters_;
 };
 
-// The entry that records `decision` with `outcome`; a kPerform decision needs its Outcome.
+// Why an entry's outcome is kUnknown.
+inline constexpr char kUnknownOutcomeDetail[] =
+    "sent, but the daemon stopped before the answer was recorded: the purge may or may not have "
+    "been done";
+
+// The entry that records `decision` with `outcome`. A kPerform decision without its Outcome is
+// kUnknown: the entry that stands for a purge in flight.
 AuditEntry EntryFor(const Decision& decision, SysTime time,
                     const std::optional<Outcome>& outcome = std::nullopt);
 

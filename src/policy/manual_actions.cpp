@@ -15,7 +15,7 @@ std::optional<std::string> StringAt(const json& j, const char* key) {
 
 std::optional<AuditOutcome> OutcomeFrom(const std::string& name) {
   for (AuditOutcome o : {AuditOutcome::kSuccess, AuditOutcome::kFailed, AuditOutcome::kDryRun,
-                         AuditOutcome::kSuppressed}) {
+                         AuditOutcome::kSuppressed, AuditOutcome::kUnknown}) {
     if (AuditOutcomeName(o) == name) return o;
   }
   return std::nullopt;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "policy/audit_section.h"
 #include "policy/manual_actions.h"
 #include "policy/policy_state.h"
 #include "state/state_file.h"
@@ -16,23 +17,41 @@ namespace {
 constexpr const char* kStateSection = "policy";
 constexpr auto kMaxWait = std::chrono::seconds(1);
 
-// Reads the engine's section of the state file. Problems are reported, never fatal.
-PolicyState LoadState(const std::string& path, SysTime now, std::optional<std::string>& problem) {
-  if (path.empty()) return {};
+// What the state file gives a starting service.
+struct Loaded {
+  PolicyState state;
+  AuditSection audit;
+};
+
+// Reads the engine's and the audit log's sections of the state file. Problems are reported,
+// never fatal: an unusable policy section sets the file aside, an unusable audit section is
+// only skipped (the cooldowns in the file stay).
+Loaded LoadState(const std::string& path, SysTime now, std::optional<std::string>& problem) {
+  Loaded loaded;
+  if (path.empty()) return loaded;
   auto doc = state::Load(path, now);
   if (!doc) {
     problem = doc.error().message;
-    return {};
+    return loaded;
+  }
+  if (auto audit = AuditSectionFrom(*doc)) {
+    loaded.audit = std::move(*audit);
+  } else {
+    spdlog::warn("state file: {}: {}; the audit entries of before the restart are lost", path,
+                 audit.error());
   }
   auto it = doc->find(kStateSection);
-  if (it == doc->end()) return {};
+  if (it == doc->end()) return loaded;
   auto decoded = PolicyStateFromJson(*it);
-  if (decoded) return std::move(*decoded);
+  if (decoded) {
+    loaded.state = std::move(*decoded);
+    return loaded;
+  }
   auto moved = state::SetAside(path, now);
   problem = path + ": " + decoded.error() + "; " +
             (moved ? "set aside as " + *moved : "could not set it aside (" + moved.error() + ")") +
             ", starting from empty state";
-  return {};
+  return loaded;
 }
 
 }  // namespace
@@ -45,10 +64,16 @@ PolicyService::PolicyService(const Clock& clock, std::shared_ptr<const Config> c
       audit_(options_.audit_capacity),
       runner_(*api_, audit_, clock_) {
   const SysTime now = clock_.Now();
-  PolicyState state = LoadState(options_.state_path, now, load_problem_);
+  Loaded loaded = LoadState(options_.state_path, now, load_problem_);
   if (load_problem_) spdlog::error("state file: {}", *load_problem_);
-  engine_ = std::make_unique<PolicyEngine>(std::move(config), std::move(state));
+  engine_ = std::make_unique<PolicyEngine>(std::move(config), std::move(loaded.state));
   last_save_ = now;
+  // The audit trail of before the restart: silently, it was logged then; but a purge that was
+  // in flight when the daemon stopped is news (its outcome is unknown), so it is logged now.
+  audit_.Restore(std::move(loaded.audit.entries));
+  for (AuditEntry& entry : loaded.audit.in_flight) audit_.Add(std::move(entry));
+  last_purge_ = std::move(loaded.audit.last_purge);
+  imported_manual_ids_ = std::move(loaded.audit.manual_ids);
   MergeFileIfChanged();  // the operator's purges recorded in the file, into the audit log
 }
 
@@ -95,7 +120,9 @@ void PolicyService::OnCheck(const CheckEvent& event) {
     engine_->OnCheck(event);
     dirty_ = true;
     NotePause();
-    fired = engine_->HasPending();
+    // Until the thread has seen the first discovery, an answer (which comes right after it)
+    // wakes it to poll the fleet: schedules must not wait for kFleetPollInterval.
+    fired = engine_->HasPending() || (options_.fleet && !last_discovery_seen_);
   }
   // Only a fired condition needs the runner now; saves and schedules keep its own pace. Waking
   // it for every answer would cost a context switch per check.
@@ -135,7 +162,11 @@ void PolicyService::PollFleet(SysTime now) {
   if (!options_.fleet) return;
   {
     std::lock_guard lock(mu_);
-    if (now - last_fleet_poll_ < kFleetPollInterval && now >= last_fleet_poll_) return;
+    // Every pass until the first discovery is seen, then every kFleetPollInterval.
+    if (last_discovery_seen_ && now - last_fleet_poll_ < kFleetPollInterval &&
+        now >= last_fleet_poll_) {
+      return;
+    }
     last_fleet_poll_ = now;
   }
   const FleetSnapshot snapshot = options_.fleet();  // no lock: it takes the scheduler's
@@ -148,6 +179,10 @@ void PolicyService::PollFleet(SysTime now) {
   if (last_discovery_seen_ == snapshot.last_discovery && last_ids_seen_ == ids) return;
   last_discovery_seen_ = snapshot.last_discovery;
   last_ids_seen_ = std::move(ids);
+  // The last purges of connections that are gone (or no longer monitored) are not kept.
+  std::erase_if(last_purge_, [&](const auto& purge) {
+    return !std::ranges::binary_search(last_ids_seen_, purge.first);
+  });
   engine_->OnDiscovery(snapshot.connections, now);
   dirty_ = true;
   NotePause();
@@ -207,6 +242,15 @@ void PolicyService::RunOnce() {
       decisions, [](const Decision& d) { return d.verdict == Verdict::kPerform; });
   std::optional<std::string> unwritten;  // why the write-ahead save failed
   if (performs) {
+    {
+      // Written ahead with the cooldowns: after a crash, each shows as a purge whose outcome is
+      // unknown instead of vanishing from the audit trail.
+      std::lock_guard lock(mu_);
+      const SysTime now = clock_.Now();
+      for (const Decision& d : decisions) {
+        if (d.verdict == Verdict::kPerform) in_flight_.push_back(EntryFor(d, now));
+      }
+    }
     if (auto saved = SaveAndReport(); !saved) {
       unwritten = "the state file could not be written ahead of the purge (" + saved.error() + ")";
     }
@@ -221,6 +265,9 @@ void PolicyService::RunOnce() {
     {
       std::lock_guard lock(mu_);
       engine_->OnOutcome(d, *outcome, now);
+      // The runner audited the outcome of the kPerform `d`: it is no longer in flight.
+      if (!in_flight_.empty()) in_flight_.pop_front();
+      if (outcome->kind == OutcomeKind::kSuccess) last_purge_[d.target.connection_id] = now;
     }
     if (outcome->kind == OutcomeKind::kSuccess && options_.on_purged) {
       options_.on_purged(d.target.connection_id, now);
@@ -273,17 +320,32 @@ std::expected<void, std::string> PolicyService::Save() {
   } else if (auto doc = state::Load(options_.state_path, clock_.Now())) {
     sections = std::move(*doc);  // unchanged since we read it: keep its other sections
   }
+  AuditSection audit{.entries = AuditOldestFirst(), .manual_ids = imported_manual_ids_};
   SysTime now;
   {
     std::lock_guard lock(mu_);
     now = clock_.Now();
     sections[kStateSection] = PolicyStateToJson(engine_->Export());
+    audit.in_flight.assign(in_flight_.begin(), in_flight_.end());
+    audit.last_purge = last_purge_;
     dirty_ = false;
     last_save_ = now;
   }
+  sections[kAuditSection] = AuditSectionToJson(audit, options_.audit_capacity);
   auto saved = state::Save(options_.state_path, sections, now);
   if (saved) last_stamp_ = state::Stamp(options_.state_path);
   return saved;
+}
+
+std::vector<AuditEntry> PolicyService::AuditOldestFirst() const {
+  std::vector<AuditEntry> entries = audit_.Entries();
+  std::reverse(entries.begin(), entries.end());
+  return entries;
+}
+
+std::map<std::string, SysTime> PolicyService::LastPurges() const {
+  std::lock_guard lock(mu_);
+  return last_purge_;
 }
 
 nlohmann::json PolicyService::StatusJson(const std::string& connection_id) const {

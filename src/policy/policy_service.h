@@ -13,14 +13,21 @@
 // changed, so that the operator's cooldowns, budget spending and audit entries are respected and
 // kept (README, "Operator command line").
 //
+// Besides its engine's state, the service keeps its audit trail in the state file (the newest
+// audit_capacity entries, the purges in flight, the last purge of each connection: see
+// audit_section.h) and restores it at start, so that /api/v1/actions, and through LastPurges()
+// the scheduler's last purge times, come back after a restart.
+//
 // Thread-safe: inputs come from the scheduler's executor threads, readers from the HTTP server.
 // No lock is held while a purge is in flight.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <expected>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -46,12 +53,14 @@ namespace hdm::policy {
 struct PolicyServiceOptions {
   // The state file (config.state_file); empty: nothing persists.
   std::string state_path;
-  // Polled by the thread (every kFleetPollInterval); a snapshot with a new last_discovery or
-  // another set of connections (a reload's filters) is handed to the engine as a discovery.
-  // Empty: call OnDiscovery() yourself.
+  // Polled by the thread: every pass until the first discovery (meanwhile each check answer
+  // wakes it), then every kFleetPollInterval. A snapshot with a new last_discovery or another
+  // set of connections (a reload's filters) is handed to the engine as a discovery. Empty: call
+  // OnDiscovery() yourself.
   std::function<FleetSnapshot()> fleet;
   // Called after each successful purge, e.g. Scheduler::RecordPurge (for
   // hotdata_connection_last_purge_timestamp_seconds). Called on the policy thread, no lock held.
+  // The times of before a restart come from LastPurges().
   std::function<void(const std::string& connection_id, SysTime when)> on_purged;
   // Called after each failed save of the state file (hotdata_monitor_state_save_errors_total),
   // on the thread that saved, no lock held.
@@ -107,6 +116,9 @@ class PolicyService {
   bool OutagePaused() const { return paused_.load(); }
   nlohmann::json StatusJson(const std::string& connection_id) const;
   const AuditLog& audit() const { return audit_; }
+  // The last successful purge of each connection, from the state file and since the start;
+  // connections the fleet no longer has are dropped. Seed the scheduler with it at start.
+  std::map<std::string, SysTime> LastPurges() const;
   // Why the state file could not be used at start, if it could not.
   const std::optional<std::string>& LoadProblem() const { return load_problem_; }
 
@@ -121,6 +133,7 @@ class PolicyService {
   // budget spending merged into the engine, its unseen manual actions added to the audit log.
   void MergeFileIfChanged();                    // with save_mu_ held inside; not mu_
   void Absorb(const nlohmann::json& sections);  // with save_mu_ held; takes mu_
+  std::vector<AuditEntry> AuditOldestFirst() const;
 
   const Clock& clock_;
   const std::unique_ptr<hotdata::HotdataApi> api_;
@@ -138,6 +151,10 @@ class PolicyService {
   SysTime last_fleet_poll_{};
   std::optional<SysTime> last_discovery_seen_;
   std::vector<std::string> last_ids_seen_;  // of that snapshot, sorted as the scheduler sorts
+  // Entries (outcome kUnknown) of the purges of the batch being performed that have no outcome
+  // yet, in the batch's order: saved with the audit log, so that they survive a crash.
+  std::deque<AuditEntry> in_flight_;
+  std::map<std::string, SysTime> last_purge_;  // by connection id
 
   std::mutex save_mu_;  // one reader-merger or writer of the state file at a time
   // Guarded by save_mu_.

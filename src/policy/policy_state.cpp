@@ -9,13 +9,6 @@ namespace {
 
 using nlohmann::json;
 
-int64_t ToMs(SysTime t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-SysTime FromMs(int64_t ms) {
-  return SysTime(std::chrono::duration_cast<SysTime::duration>(std::chrono::milliseconds(ms)));
-}
-
 void PutTarget(json& j, const TargetKey& t) {
   j["connection_id"] = t.connection_id;
   if (t.IsTable()) {
@@ -109,15 +102,15 @@ PolicyState Decode(const json& j) {
   PolicyState s;
   EachOf(j, "cooldowns", [&](const json& e, const std::string& p) {
     PolicyKey key = GetKey(e, p);  // first: the key's errors come before the value's
-    s.cooldown_until[std::move(key)] = FromMs(Int(e, p, "until_ms"));
+    s.cooldown_until[std::move(key)] = FromUnixMs(Int(e, p, "until_ms"));
   });
   EachOf(j, "budget_spends_ms", [&](const json& e, const std::string& p) {
-    s.budget_spends.push_back(FromMs(Int(e, p)));
+    s.budget_spends.push_back(FromUnixMs(Int(e, p)));
   });
   EachOf(j, "permanent", [&](const json& e, const std::string& p) {
     TargetKey target = GetTarget(e, p);
     s.permanent[std::move(target)] = PermanentMark{.policy = Str(e, p, "policy"),
-                                                   .at = FromMs(Int(e, p, "at_ms")),
+                                                   .at = FromUnixMs(Int(e, p, "at_ms")),
                                                    .message = OptStr(e, p, "message")};
   });
   if (j.contains("permanent_fingerprint")) {
@@ -130,19 +123,19 @@ PolicyState Decode(const json& j) {
             });
   EachOf(j, "episodes", [&](const json& e, const std::string& p) {
     PolicyKey key = GetKey(e, p);
-    s.episodes[std::move(key)] = Episode{.since = FromMs(Int(e, p, "since_ms")),
-                                         .last = FromMs(Int(e, p, "last_ms")),
+    s.episodes[std::move(key)] = Episode{.since = FromUnixMs(Int(e, p, "since_ms")),
+                                         .last = FromUnixMs(Int(e, p, "last_ms")),
                                          .answers = Int(e, p, "answers"),
                                          .fired = Bool(e, p, "fired"),
                                          .overlapped_pause = Bool(e, p, "overlapped_pause")};
   });
   EachEntry(j, "schedule_last_fire_ms",
             [&](const std::string& name, const json& v, const std::string& p) {
-              s.schedule_last_fire[name] = FromMs(Int(v, p));
+              s.schedule_last_fire[name] = FromUnixMs(Int(v, p));
             });
   EachOf(j, "retries", [&](const json& e, const std::string& p) {
     PolicyKey key = GetKey(e, p);
-    s.retries[std::move(key)] = PendingRetry{.due = FromMs(Int(e, p, "due_ms")),
+    s.retries[std::move(key)] = PendingRetry{.due = FromUnixMs(Int(e, p, "due_ms")),
                                              .connection_name = OptStr(e, p, "connection_name"),
                                              .trigger = OptStr(e, p, "trigger")};
   });
@@ -156,23 +149,31 @@ PolicyState Decode(const json& j) {
 
 }  // namespace
 
+int64_t ToUnixMs(SysTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+SysTime FromUnixMs(int64_t ms) {
+  return SysTime(std::chrono::duration_cast<SysTime::duration>(std::chrono::milliseconds(ms)));
+}
+
 nlohmann::json PolicyStateToJson(const PolicyState& s) {
   json j = json::object();
   json& cooldowns = j["cooldowns"] = json::array();
   for (const auto& [key, until] : s.cooldown_until) {
     json e;
     PutKey(e, key);
-    e["until_ms"] = ToMs(until);
+    e["until_ms"] = ToUnixMs(until);
     cooldowns.push_back(std::move(e));
   }
   json& spends = j["budget_spends_ms"] = json::array();
-  for (SysTime t : s.budget_spends) spends.push_back(ToMs(t));
+  for (SysTime t : s.budget_spends) spends.push_back(ToUnixMs(t));
   json& permanent = j["permanent"] = json::array();
   for (const auto& [target, mark] : s.permanent) {
     json e;
     PutTarget(e, target);
     e["policy"] = mark.policy;
-    e["at_ms"] = ToMs(mark.at);
+    e["at_ms"] = ToUnixMs(mark.at);
     e["message"] = mark.message;
     permanent.push_back(std::move(e));
   }
@@ -182,20 +183,20 @@ nlohmann::json PolicyStateToJson(const PolicyState& s) {
   for (const auto& [key, ep] : s.episodes) {
     json e;
     PutKey(e, key);
-    e["since_ms"] = ToMs(ep.since);
-    e["last_ms"] = ToMs(ep.last);
+    e["since_ms"] = ToUnixMs(ep.since);
+    e["last_ms"] = ToUnixMs(ep.last);
     e["answers"] = ep.answers;
     e["fired"] = ep.fired;
     e["overlapped_pause"] = ep.overlapped_pause;
     episodes.push_back(std::move(e));
   }
   json& schedules = j["schedule_last_fire_ms"] = json::object();
-  for (const auto& [policy, t] : s.schedule_last_fire) schedules[policy] = ToMs(t);
+  for (const auto& [policy, t] : s.schedule_last_fire) schedules[policy] = ToUnixMs(t);
   json& retries = j["retries"] = json::array();
   for (const auto& [key, r] : s.retries) {
     json e;
     PutKey(e, key);
-    e["due_ms"] = ToMs(r.due);
+    e["due_ms"] = ToUnixMs(r.due);
     e["connection_name"] = r.connection_name;
     e["trigger"] = r.trigger;
     retries.push_back(std::move(e));

@@ -97,6 +97,10 @@ struct PolicyState {
 // the larger count: the same file read twice adds nothing). Everything else of `into` stays.
 void MergeShared(PolicyState& into, const PolicyState& from);
 
+// The state file's times: Unix milliseconds.
+int64_t ToUnixMs(SysTime t);
+SysTime FromUnixMs(int64_t ms);
+
 // Times are Unix milliseconds. Never throws.
 nlohmann::json PolicyStateToJson(const PolicyState& state);
 // Rejects (with the path of the first bad field) anything that is not what ToJson() writes.

@@ -1,9 +1,11 @@
 // The daemon's persisted state: one versioned JSON document, written atomically, so that
-// cooldowns, budget spending, permanent marks and episodes survive a restart.
+// cooldowns, budget spending, permanent marks, episodes and the recent audit entries survive a
+// restart.
 //
 // The file is `{"version": 1, "saved_at": "<RFC 3339>", <section>: {...}, ...}`; each component
-// owns one top-level section (the policy engine owns "policy"). This module only knows the
-// envelope; what a section holds is its owner's business.
+// owns top-level sections (the policy engine "policy", its audit log "audit", the operator
+// command line "manual_actions"). This module only knows the envelope; what a section holds is
+// its owner's business.
 //
 // Errors are values; nothing here throws. Stateless free functions: writers of one path
 // serialise their read-merge-write with StateLock (state_lock.h): the daemon's policy service

@@ -22,7 +22,8 @@ with SIGTERM. Checks, each failure a violation:
   budget     no hour holds more purges than max_purges_per_hour (the budget is set so that it
              runs out about 3/4 into the run, and must stay spent across the kills after);
   audit      "acknowledged" is what the daemon made durable or reported: its audit trail is the
-             journal (stderr, flushed per line; GET /api/v1/actions is memory only). Every entry
+             journal (stderr, flushed per line) and the state file's audit section, which
+             /api/v1/actions serves (an entry in flight at a kill comes back as "unknown"). Every entry
              that /api/v1/actions served before a kill is in the journal (of that run or an
              earlier one); every journal line is whole JSON (only the last line of a killed run
              may be torn); every purge the simulator answered has its success/failed entry in

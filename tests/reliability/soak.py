@@ -299,8 +299,10 @@ def table(r):
                     f"metrics agreed on {r['reloads_agreed']} of {len(r['reloads'])}"),
         ("Policies", f"{r['purges']:.0f} purges ({r['purges_failed']:.0f} failed), "
                      f"{r['suppressed']:.0f} suppressed; {r['toggles']} health toggles"),
-        ("Daemon RSS", f"{mb(r['rss_kb_start']):.1f} MB after warm-up, {mb(r['rss_kb_end']):.1f} "
-                       f"MB at the end, max {mb(r['rss_kb_max']):.1f} MB"),
+        ("Daemon RSS", f"{mb(r['rss_kb_start']):.1f} MB after warm-up (before any scrape), "
+                       f"{mb(r['rss_kb_idle_end']):.1f} MB at the end with no scrape in flight; "
+                       f"{mb(r['rss_kb_end']):.1f} MB at the last sample under scrapes, max "
+                       f"{mb(r['rss_kb_max']):.1f} MB"),
         ("Daemon open fds", f"{r['fds_start']} after warm-up, {r['fds_end']} at the end, max "
                             f"{r['fds_max']}"),
         ("Daemon CPU", f"{r['cpu_s']:.0f} s over the window ({r['cpu_cores']:.2f} cores)"),
@@ -369,6 +371,10 @@ def main():
         window = end["t"] - start["t"]
         plain, gz = (w.result(60) for w in wrks)
         toggler.stop()
+        # With no scrape in flight (wrk is done; a scrape's buffers are gone once it is sent):
+        # comparable with the start, which precedes the first scrape.
+        time.sleep(2)
+        rss_kb_idle_end = proc_status(daemon.pid, "VmRSS")
         load_end = os.getloadavg()[0]
         samples = [s for s in sampler.samples if s["t"] >= start["t"]]
         durations = sampler.durations
@@ -404,6 +410,7 @@ def main():
                                      m.get("hotdata_policy_suppressed_total", [])},
             "toggles": toggler.toggles,
             "rss_kb_start": start["rss_kb"], "rss_kb_end": end["rss_kb"],
+            "rss_kb_idle_end": rss_kb_idle_end,
             "rss_kb_max": max(s["rss_kb"] for s in samples),
             "fds_start": start["fds"], "fds_end": end["fds"],
             "fds_max": max(s["fds"] for s in samples),

@@ -69,6 +69,37 @@ TEST(AuditLogTest, CountsActionsAndSuppressionsByLabel) {
   EXPECT_EQ((c.suppressed.at({"p0", "cooldown"})), 1u);
 }
 
+TEST(AuditLogTest, UnknownOutcomesAreKeptButNotCounted) {
+  AuditLog log;
+  log.Add(Entry(0, AuditOutcome::kUnknown));
+  EXPECT_EQ(log.Entries().size(), 1u);
+  EXPECT_EQ(log.Entries()[0].ToJson()["outcome"], "unknown");
+  EXPECT_TRUE(log.Counters().actions.empty()) << "result is success|failed|dry_run only";
+}
+
+TEST(AuditLogTest, RestoredEntriesGoBeforeTheNewOnesUncountedUpToCapacity) {
+  AuditLog log(3);
+  log.Add(Entry(10));
+  log.Restore({Entry(1), Entry(2), Entry(3)});
+  const auto entries = log.Entries();
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].policy, "p10");
+  EXPECT_EQ(entries[1].policy, "p3");
+  EXPECT_EQ(entries[2].policy, "p2") << "the oldest restored one is dropped";
+  EXPECT_EQ((log.Counters().actions.at({"p10", "purge_connection", "success"})), 1u);
+  EXPECT_EQ(log.Counters().actions.size(), 1u) << "restored entries were counted by their run";
+}
+
+TEST(AuditLogTest, APerformDecisionWithoutItsOutcomeIsUnknown) {
+  const Decision d{.policy = "p",
+                   .target = {.connection_id = "c1", .connection_name = "prod-a"},
+                   .trigger = "t",
+                   .verdict = Verdict::kPerform};
+  const AuditEntry e = EntryFor(d, kT0);
+  EXPECT_EQ(e.outcome, AuditOutcome::kUnknown);
+  EXPECT_EQ(e.detail, kUnknownOutcomeDetail);
+}
+
 TEST(AuditLogTest, InvalidUtf8InNamesDoesNotThrow) {
   AuditLog log;
   AuditEntry e = Entry(0);

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/time_format.h"
 #include "engine_fixture.h"
 #include "purge_api.h"
 #include "state/state_file.h"
@@ -45,6 +46,18 @@ class PolicyServiceTest : public ::testing::Test {
     options.state_path = path_;
     return std::make_unique<PolicyService>(clock_, ConfigFrom(kPolicy), std::move(api),
                                            std::move(options));
+  }
+  // A new episode of c1: held back by the cooldown of the first purge.
+  void Relapse(PolicyService& service) {
+    clock_.Advance(std::chrono::minutes(1));
+    service.OnCheck(Answer(true));
+    service.OnCheck(Answer(false));
+    service.RunOnce();
+  }
+  nlohmann::json AuditInFile() {
+    auto doc = state::Load(path_, clock_.Now());
+    EXPECT_TRUE(doc.has_value()) << doc.error().message;
+    return doc ? (*doc)["audit"] : nlohmann::json();
   }
   CheckEvent Answer(bool healthy) {
     CheckEvent e{.state = Conn("c1", "prod-a"), .answered = true, .at = clock_.Now()};
@@ -85,10 +98,12 @@ TEST_F(PolicyServiceTest, PerformsAuditsAndKeepsTheCooldownAcrossARestart) {
   service->RunOnce();
   EXPECT_TRUE(api_->Calls().empty());
   actions = nlohmann::json::parse(service->ActionsJson())["actions"];
-  ASSERT_EQ(actions.size(), 1u);
+  ASSERT_EQ(actions.size(), 2u);
   EXPECT_EQ(actions[0]["reason"], "cooldown");
+  EXPECT_EQ(actions[1]["outcome"], "success") << "the audit trail of before the restart";
   const AuditCounters counters = service->Counters();
   EXPECT_EQ((counters.suppressed.at({"p", "cooldown"})), 1u);
+  EXPECT_TRUE(counters.actions.empty()) << "counted by the run that made it, not again";
 }
 
 TEST_F(PolicyServiceTest, UnusableStateFileIsReportedSetAsideAndReplaced) {
@@ -236,6 +251,172 @@ TEST_F(PolicyServiceTest, ThreadPerformsPurgesAndStopSavesTheState) {
   auto doc = state::Load(path_, clock_.Now());
   ASSERT_TRUE(doc.has_value()) << doc.error().message;
   EXPECT_EQ((*doc)["policy"]["cooldowns"].size(), 1u);
+}
+
+TEST_F(PolicyServiceTest, TheAuditTrailComesBackAfterEachRestartInOrderAndOnce) {
+  auto service = Make();
+  service->OnDiscovery(Fleet(), clock_.Now());
+  service->OnCheck(Answer(false));
+  service->RunOnce();
+  Relapse(*service);
+  const std::string before = service->ActionsJson();
+  ASSERT_EQ(nlohmann::json::parse(before)["actions"].size(), 2u);
+  const nlohmann::json saved = AuditInFile()["entries"];
+  for (const auto& e : saved) EXPECT_FALSE(e.contains("in_flight")) << e;
+  service.reset();
+
+  for (int restart = 0; restart < 2; ++restart) {
+    service = Make();
+    EXPECT_EQ(service->ActionsJson(), before) << "restart " << restart;
+    EXPECT_TRUE(service->Counters().actions.empty() && service->Counters().suppressed.empty());
+    service.reset();
+  }
+  service = Make();
+  service->OnDiscovery(Fleet(), clock_.Now());
+  Relapse(*service);
+  const auto actions = nlohmann::json::parse(service->ActionsJson())["actions"];
+  ASSERT_EQ(actions.size(), 3u);
+  EXPECT_EQ(actions[0]["time"], FormatRfc3339(clock_.Now())) << "the new one first";
+  EXPECT_EQ(nlohmann::json(std::vector(actions.begin() + 1, actions.end())),
+            nlohmann::json::parse(before)["actions"]);
+}
+
+TEST_F(PolicyServiceTest, ThePurgeInFlightAtACrashComesBackOnceWithAnUnknownOutcome) {
+  // A kill -9 while the purge is in flight leaves the file as it is then: keep a copy.
+  const std::string crashed = path_ + ".at-crash";
+  auto service = Make();
+  api_->DuringPurge([&] { fs::copy_file(path_, crashed, fs::copy_options::overwrite_existing); });
+  service->OnDiscovery(Fleet(), clock_.Now());
+  service->OnCheck(Answer(false));
+  service->RunOnce();
+  ASSERT_EQ(api_->Calls().size(), 1u);
+  auto final_entries = AuditInFile()["entries"];
+  ASSERT_EQ(final_entries.size(), 1u) << "the entry written ahead became the final one";
+  EXPECT_EQ(final_entries[0]["outcome"], "success");
+  service.reset();
+
+  fs::copy_file(crashed, path_, fs::copy_options::overwrite_existing);
+  const auto written_ahead = AuditInFile()["entries"];
+  ASSERT_EQ(written_ahead.size(), 1u);
+  EXPECT_EQ(written_ahead[0]["in_flight"], true);
+  service = Make();
+  auto actions = nlohmann::json::parse(service->ActionsJson())["actions"];
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_EQ(actions[0]["outcome"], "unknown");
+  EXPECT_EQ(actions[0]["policy"], "p");
+  EXPECT_EQ(actions[0]["connection_id"], "c1");
+  EXPECT_EQ(actions[0]["detail"], kUnknownOutcomeDetail);
+  EXPECT_TRUE(service->Counters().actions.empty());
+  EXPECT_TRUE(service->LastPurges().empty()) << "its success was never recorded";
+  // Its cooldown was written ahead: no second purge.
+  service->OnDiscovery(Fleet(), clock_.Now());
+  Relapse(*service);
+  EXPECT_TRUE(api_->Calls().empty());
+  service.reset();
+
+  // Reported once: from now on it is an entry like the others.
+  const nlohmann::json saved = AuditInFile()["entries"];
+  for (const auto& e : saved) EXPECT_FALSE(e.contains("in_flight")) << e;
+  service = Make();
+  actions = nlohmann::json::parse(service->ActionsJson())["actions"];
+  ASSERT_EQ(actions.size(), 2u);
+  EXPECT_EQ(actions[1]["outcome"], "unknown");
+}
+
+TEST_F(PolicyServiceTest, TheAuditSectionKeepsTheAuditLogsCapacity) {
+  PolicyServiceOptions options;
+  options.audit_capacity = 2;
+  auto service = Make(options);
+  service->OnDiscovery(Fleet(), clock_.Now());
+  service->OnCheck(Answer(false));
+  service->RunOnce();
+  for (int i = 0; i < 3; ++i) Relapse(*service);
+  const std::string before = service->ActionsJson();
+  EXPECT_EQ(AuditInFile()["entries"].size(), 2u);
+  service.reset();
+  service = Make(options);
+  EXPECT_EQ(service->ActionsJson(), before);
+}
+
+TEST_F(PolicyServiceTest, LastPurgesSurviveARestartForConnectionsThatRemain) {
+  FleetSnapshot snapshot;
+  snapshot.discovered = true;
+  snapshot.connections = Fleet();
+  snapshot.last_discovery = clock_.Now();
+  PolicyServiceOptions options;
+  options.fleet = [&] { return snapshot; };
+  auto service = Make(options);
+  service->RunOnce();  // the discovery
+  service->OnCheck(Answer(false));
+  service->RunOnce();
+  const std::map<std::string, SysTime> purged = {{"c1", clock_.Now()}};
+  EXPECT_EQ(service->LastPurges(), purged);
+  service.reset();
+
+  service = Make(options);
+  EXPECT_EQ(service->LastPurges(), purged);
+  snapshot.connections.clear();  // c1 is gone
+  snapshot.last_discovery = clock_.Now() + std::chrono::seconds(1);
+  service->RunOnce();
+  EXPECT_TRUE(service->LastPurges().empty());
+  ASSERT_TRUE(service->Save().has_value());
+  EXPECT_TRUE(AuditInFile()["last_purge_ms"].empty());
+}
+
+TEST_F(PolicyServiceTest, TheFleetIsPolledOnEveryPassUntilTheFirstDiscovery) {
+  FleetSnapshot snapshot;
+  int polls = 0;
+  PolicyServiceOptions options;
+  options.fleet = [&] {
+    ++polls;
+    return snapshot;
+  };
+  auto service = Make(options);
+  service->RunOnce();
+  EXPECT_EQ(polls, 1);
+  // Discovered within the poll interval: seen at the next pass, not kFleetPollInterval later.
+  snapshot.discovered = true;
+  snapshot.connections = Fleet();
+  snapshot.last_discovery = clock_.Now();
+  service->RunOnce();
+  EXPECT_EQ(polls, 2);
+  EXPECT_FALSE(service->StatusJson("c1").empty()) << "the engine has the discovery";
+  service->RunOnce();
+  EXPECT_EQ(polls, 2) << "then every kFleetPollInterval";
+}
+
+TEST_F(PolicyServiceTest, ADamagedAuditSectionCostsTheAuditTrailNotTheCooldowns) {
+  auto service = Make();
+  service->OnDiscovery(Fleet(), clock_.Now());
+  service->OnCheck(Answer(false));
+  service->RunOnce();
+  service.reset();
+  auto doc = state::Load(path_, clock_.Now());
+  ASSERT_TRUE(doc.has_value());
+  (*doc)["audit"]["entries"] = "garbage";
+  ASSERT_TRUE(state::Save(path_, *doc, clock_.Now()).has_value());
+
+  service = Make();
+  EXPECT_FALSE(service->LoadProblem().has_value()) << *service->LoadProblem();
+  EXPECT_TRUE(fs::exists(path_)) << "not set aside";
+  EXPECT_EQ(nlohmann::json::parse(service->ActionsJson())["actions"].size(), 0u);
+  EXPECT_FALSE(service->StatusJson("c1")[0]["cooldown_until"].is_null());
+  service->OnDiscovery(Fleet(), clock_.Now());
+  Relapse(*service);
+  EXPECT_TRUE(api_->Calls().empty());
+  EXPECT_EQ(AuditInFile()["entries"].size(), 1u) << "the section is whole again";
+}
+
+TEST_F(PolicyServiceTest, AStateFileFromBeforeTheAuditSectionStillLoads) {
+  std::ofstream(path_) << R"({"version": 1, "saved_at": "2023-11-14T22:13:20Z",
+    "policy": {"cooldowns": [{"policy": "p", "connection_id": "c1", "until_ms": 1700001800000}]}})";
+  auto service = Make();
+  EXPECT_FALSE(service->LoadProblem().has_value()) << *service->LoadProblem();
+  EXPECT_EQ(nlohmann::json::parse(service->ActionsJson())["actions"].size(), 0u);
+  EXPECT_TRUE(service->LastPurges().empty());
+  EXPECT_EQ(service->StatusJson("c1")[0]["cooldown_until"], "2023-11-14T22:43:20Z");
+  ASSERT_TRUE(service->Save().has_value());
+  EXPECT_TRUE(AuditInFile()["entries"].empty());
 }
 
 }  // namespace

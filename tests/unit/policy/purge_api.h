@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ class PurgeApi final : public hotdata::HotdataApi {
     std::lock_guard l(mu_);
     return calls_;
   }
+  // Called at each purge before it answers, without the lock: a look at the world while the
+  // purge is in flight. Set it before the first purge.
+  void DuringPurge(std::function<void()> hook) { during_purge_ = std::move(hook); }
   bool Cancelled() const {
     std::lock_guard l(mu_);
     return cancelled_;
@@ -70,6 +74,7 @@ class PurgeApi final : public hotdata::HotdataApi {
 
  private:
   hotdata::ApiResult<hotdata::Empty> Answer(std::string call) {
+    if (during_purge_) during_purge_();
     std::lock_guard l(mu_);
     calls_.push_back(std::move(call));
     if (cancelled_) {
@@ -85,6 +90,7 @@ class PurgeApi final : public hotdata::HotdataApi {
   std::deque<hotdata::ApiResult<hotdata::Empty>> script_;
   std::vector<std::string> calls_;
   bool cancelled_ = false;
+  std::function<void()> during_purge_;
 };
 
 }  // namespace hdm::policy::testing

@@ -170,6 +170,9 @@ TEST_F(SharedStateServiceTest, SaveKeepsAndImportsWhatAnotherProcessWroteOnce) {
   service.reset();
   service = Make();  // a restart shows the recent manual actions again
   EXPECT_EQ(service->audit().Entries().size(), 1u);
+  EXPECT_TRUE(service->Counters().actions.empty()) << "neither imported nor counted again";
+  service->RunOnce();
+  EXPECT_EQ(service->audit().Entries().size(), 1u);
 }
 
 }  // namespace

@@ -184,6 +184,29 @@ TEST_F(StateFileTest, CheckUsableRefusesAFileItCannotReadRatherThanLoseIt) {
   EXPECT_EQ(usable.error(), "cannot read " + path_ + ": Permission denied");
 }
 
+// The policy service's "audit" section makes the file some hundred KiB: as large a file
+// round-trips, sections this module does not know pass through untouched, and the start-time
+// check passes and leaves it as it was.
+TEST_F(StateFileTest, ALargeFileWithSectionsOfSeveralOwnersRoundTrips) {
+  nlohmann::json entries = nlohmann::json::array();
+  for (int i = 0; i < 1000; ++i) {
+    entries.push_back(
+        {{"time", "2023-11-14T22:13:20Z"}, {"n", i}, {"text", std::string(200, 'x')}});
+  }
+  const nlohmann::json sections = {{"policy", {{"cooldowns", nlohmann::json::array()}}},
+                                   {"audit", {{"entries", entries}}},
+                                   {"from_a_later_version", {{"k", "v"}}}};
+  ASSERT_TRUE(Save(path_, sections, kT0).has_value());
+  const std::string written = Read(path_);
+  EXPECT_GT(written.size(), 200'000u);
+  ASSERT_TRUE(CheckUsable(path_).has_value());
+  EXPECT_EQ(Files(), std::vector<std::string>{"state.json"});
+  EXPECT_EQ(Read(path_), written);
+  auto loaded = Load(path_, kT0);
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  EXPECT_EQ(*loaded, sections);
+}
+
 TEST_F(StateFileTest, NonObjectSectionsAreRefused) {
   auto saved = Save(path_, nlohmann::json::array(), kT0);
   ASSERT_FALSE(saved.has_value());
