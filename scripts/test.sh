@@ -38,7 +38,7 @@ echo "== scheduler, daemon, policy loop, HTTP server and client, and faults unde
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:report_mutex_bugs=0:suppressions=$PWD/tests/tsan.supp"
 run_suite build-tsan "-DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=thread" \
   "test_health test_hotdata test_integration hotdata-monitor hotdata-simulator" \
-  '^(SchedulerTest|SelectionTest|DaemonTest|PolicyLoopTest|Faults/|SecretsTest|SecurityDaemonTest|OpsDaemonTest|ServerLoadTest\.Silent|ServerLoadTlsTest|ServerLimitsTest|ElasticPoolTest|ApiMisbehaviourDaemonTest|StateSaveErrorsTest|HttpClientRetryTest|StaleKeepAliveTest)'
+  '^(SchedulerTest|SelectionTest|DaemonTest|PolicyLoopTest|Faults/|SecretsTest|SecurityDaemonTest|OpsDaemonTest|ServerLoadTest\.Silent|ServerLoadTlsTest|ServerLimitsTest|ElasticPoolTest|ApiMisbehaviourDaemonTest|StateSaveErrorsTest|RestartMemoryTest|HttpClientRetryTest|StaleKeepAliveTest)'
 
 echo "== fuzzers, 15 s each under ASan+UBSan (scripts/fuzz.sh --seconds 600 runs them longer)"
 scripts/fuzz.sh --seconds 15
