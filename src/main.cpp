@@ -23,13 +23,15 @@ sigset_t BlockSignals() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
   return set;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Every mode talks HTTP(S): a write to a connection the peer closed must be an error, not a
+  // silent death (OpenSSL writes with write(), not send(MSG_NOSIGNAL)).
+  signal(SIGPIPE, SIG_IGN);
   auto cli = hdm::ParseCli(argc, argv);
   if (!cli) {
     std::cerr << "hotdata-monitor: " << cli.error() << "\n";

@@ -160,6 +160,9 @@ std::expected<void, IoError> ClientConnection::Handshake(const std::shared_ptr<S
   tls_ = tls;
   ssl_ = SSL_new(tls.get());
   if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) return std::unexpected(IoError::kTls);
+  BIO* socket_bio = SSL_get_rbio(ssl_);  // SSL_set_fd: one socket BIO reads and writes
+  BIO_set_callback_arg(socket_bio, reinterpret_cast<char*>(this));
+  BIO_set_callback_ex(socket_bio, &ClientConnection::BeforeSocketIo);
   const bool ip = IsIpLiteral(host);
   if (!ip) SSL_set_tlsext_host_name(ssl_, host.c_str());
   if ((SSL_CTX_get_verify_mode(tls.get()) & SSL_VERIFY_PEER) != 0) {
@@ -167,9 +170,11 @@ std::expected<void, IoError> ClientConnection::Handshake(const std::shared_ptr<S
                          : SSL_set1_host(ssl_, host.c_str());
     if (named != 1) return std::unexpected(IoError::kTls);
   }
+  io_deadline_ = deadline;
   for (;;) {
     if (auto armed = Arm(deadline); !armed) return armed;
     ERR_clear_error();
+    errno = 0;
     const int ret = SSL_connect(ssl_);
     if (ret == 1) return {};
     if (auto failure = SslFailure(ssl_, ret)) {
@@ -178,6 +183,19 @@ std::expected<void, IoError> ClientConnection::Handshake(const std::shared_ptr<S
       return std::unexpected(unverified ? IoError::kVerify : IoError::kTls);
     }
   }
+}
+
+long ClientConnection::BeforeSocketIo(BIO* bio, int oper, const char*, size_t, int, long, int ret,
+                                      size_t*) {
+  if (oper != BIO_CB_READ && oper != BIO_CB_WRITE) return ret;  // after the call, or another
+  auto* conn = reinterpret_cast<ClientConnection*>(BIO_get_callback_arg(bio));
+  if (!conn->Arm(conn->io_deadline_)) {
+    const timeval tv{.tv_sec = 0, .tv_usec = 1};
+    setsockopt(conn->fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(conn->fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    conn->armed_ = microseconds(1);
+  }
+  return ret;
 }
 
 std::expected<void, IoError> ClientConnection::Arm(SteadyTime deadline) {
@@ -200,7 +218,9 @@ std::expected<void, IoError> ClientConnection::Write(std::string_view data, Stea
   while (!data.empty()) {
     if (auto armed = Arm(deadline); !armed) return armed;
     if (ssl_ != nullptr) {
+      io_deadline_ = deadline;
       ERR_clear_error();
+      errno = 0;
       const int n = SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
       if (n > 0) {
         data.remove_prefix(static_cast<size_t>(n));
@@ -223,7 +243,9 @@ std::expected<size_t, IoError> ClientConnection::Read(char* buf, size_t size, St
   for (;;) {
     if (auto armed = Arm(deadline); !armed) return std::unexpected(armed.error());
     if (ssl_ != nullptr) {
+      io_deadline_ = deadline;
       ERR_clear_error();
+      errno = 0;
       const int n = SSL_read(ssl_, buf, static_cast<int>(std::min<size_t>(size, 1 << 30)));
       if (n > 0) return static_cast<size_t>(n);
       if (auto failure = SslFailure(ssl_, n)) return std::unexpected(*failure);

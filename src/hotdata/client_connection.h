@@ -14,6 +14,7 @@
 
 using SSL_CTX = struct ssl_ctx_st;
 using SSL = struct ssl_st;
+using BIO = struct bio_st;
 
 namespace hdm::hotdata {
 
@@ -63,12 +64,19 @@ class ClientConnection {
   // Sets the socket's timeouts so that a blocked call returns by `deadline`; kTimeout when it
   // has passed.
   std::expected<void, IoError> Arm(SteadyTime deadline);
+  // OpenSSL reads a record in as many read()s as it takes, and each restarts the socket's
+  // timeout: without this, a server dripping one record would hold one SSL_read or SSL_connect
+  // far past the deadline. Called by the socket BIO before each of its reads and writes; once
+  // the deadline has passed, the call fails at once (EAGAIN) and the SSL call returns.
+  static long BeforeSocketIo(BIO* bio, int oper, const char* argp, size_t len, int argi, long argl,
+                             int ret, size_t* processed);
 
   int fd_ = -1;
   SocketHook hook_;
   std::shared_ptr<SSL_CTX> tls_;  // keeps the context alive as long as `ssl_`
   SSL* ssl_ = nullptr;
   std::chrono::microseconds armed_{0};  // the socket's timeouts now; 0: none set yet
+  SteadyTime io_deadline_{};            // of the SSL call in progress (BeforeSocketIo)
 };
 
 }  // namespace hdm::hotdata

@@ -44,7 +44,8 @@ Connection::~Connection() {
 }
 
 bool Connection::Handshake(Clock::time_point deadline) {
-  if (ssl_ == nullptr) return true;
+  // Done already (a kept-alive connection): arrived_ stays when its next request came.
+  if (ssl_ == nullptr || SSL_is_init_finished(ssl_)) return true;
   for (;;) {
     ERR_clear_error();
     const int r = SSL_accept(ssl_);
