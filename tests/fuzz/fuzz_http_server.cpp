@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
@@ -176,8 +177,24 @@ bool IsStatusLine(std::string_view answer) {
   return answer[9] >= '1' && answer[9] <= '5';
 }
 
+// The good credentials anywhere in the request, after the scheme in any case ("BAsic" is
+// "Basic": RFC 7235 auth-schemes are case-insensitive); the credentials themselves exactly.
 bool HasGoodCredentials(std::string_view request) {
-  return request.find(kGoodAuthorization) != std::string_view::npos;
+  const std::string_view good = kGoodAuthorization;
+  const std::string_view scheme = good.substr(0, good.find(' ') + 1);  // "Basic "
+  const std::string_view credentials = good.substr(scheme.size());
+  for (size_t at = request.find(credentials); at != std::string_view::npos;
+       at = request.find(credentials, at + 1)) {
+    if (at < scheme.size()) continue;
+    const std::string_view before = request.substr(at - scheme.size(), scheme.size());
+    if (std::ranges::equal(before, scheme, [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void CheckAlive(Fixture& f, const std::string& auth_header) {
