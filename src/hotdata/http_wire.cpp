@@ -113,14 +113,9 @@ ResponseParser::Result ResponseParser::Feed(std::string_view data) {
         head_.clear();
         break;
       }
-      case Stage::kBody: {
-        const size_t n = static_cast<size_t>(std::min<uint64_t>(remaining_, data.size()));
-        body_.append(data.substr(0, n));
-        data.remove_prefix(n);
-        remaining_ -= n;
-        if (remaining_ == 0) stage_ = Stage::kDone;
+      case Stage::kBody:
+        TakeCounted(data, Stage::kDone);
         break;
-      }
       case Stage::kChunkSize: {
         bool complete = false;
         if (!TakeLine(data, line_, complete)) return Fail("chunk-size line too long");
@@ -142,14 +137,9 @@ ResponseParser::Result ResponseParser::Feed(std::string_view data) {
         }
         break;
       }
-      case Stage::kChunkData: {
-        const size_t n = static_cast<size_t>(std::min<uint64_t>(remaining_, data.size()));
-        body_.append(data.substr(0, n));
-        data.remove_prefix(n);
-        remaining_ -= n;
-        if (remaining_ == 0) stage_ = Stage::kChunkEnd;
+      case Stage::kChunkData:
+        TakeCounted(data, Stage::kChunkEnd);
         break;
-      }
       case Stage::kChunkEnd: {
         bool complete = false;
         if (!TakeLine(data, line_, complete) || (complete && !line_.empty()) ||
@@ -186,6 +176,14 @@ ResponseParser::Result ResponseParser::FeedEnd() {
   if (stage_ == Stage::kToEnd) stage_ = Stage::kDone;
   if (stage_ == Stage::kDone) return Result::kDone;
   return Fail(started_ ? "truncated" : "no answer");
+}
+
+void ResponseParser::TakeCounted(std::string_view& data, Stage then) {
+  const size_t n = static_cast<size_t>(std::min<uint64_t>(remaining_, data.size()));
+  body_.append(data.substr(0, n));
+  data.remove_prefix(n);
+  remaining_ -= n;
+  if (remaining_ == 0) stage_ = then;
 }
 
 bool ResponseParser::TakeLine(std::string_view& data, std::string& line, bool& complete) {

@@ -49,6 +49,8 @@ class ResponseParser {
   Result ParseHead(std::string_view head);
   Result ParseHeader(std::string_view line);
   Result StartBody(bool transfer_encoding);
+  // Body bytes of a Content-Length body or a chunk (remaining_ of them); `then` once all came.
+  void TakeCounted(std::string_view& data, Stage then);
   // A line of the head, a chunk size or a trailer: false once `line_` would pass its bound.
   bool TakeLine(std::string_view& data, std::string& line, bool& complete);
   Result Fail(std::string what);

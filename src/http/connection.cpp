@@ -94,20 +94,7 @@ ssize_t Connection::RecvOnce(char* ptr, size_t size, short& wait) {
   }
   ERR_clear_error();
   const int n = SSL_read(ssl_, ptr, static_cast<int>(std::min<size_t>(size, 1 << 30)));
-  if (n > 0) return n;
-  switch (SSL_get_error(ssl_, n)) {
-    case SSL_ERROR_WANT_READ:
-      wait = POLLIN;
-      return -1;
-    case SSL_ERROR_WANT_WRITE:
-      wait = POLLOUT;
-      return -1;
-    case SSL_ERROR_ZERO_RETURN:
-      return 0;
-    default:
-      ERR_clear_error();
-      return -1;
-  }
+  return n > 0 ? n : SslFailure(n, wait);
 }
 
 ssize_t Connection::SendOnce(const char* ptr, size_t size, short& wait) {
@@ -124,13 +111,20 @@ ssize_t Connection::SendOnce(const char* ptr, size_t size, short& wait) {
   ERR_clear_error();
   const int n = SSL_write(ssl_, ptr, static_cast<int>(std::min<size_t>(size, 1 << 30)));
   if (n > 0) return n;
-  switch (SSL_get_error(ssl_, n)) {
+  // A peer's close_notify ends a write with an error, never 0 (httplib's writer would loop).
+  return std::min<ssize_t>(SslFailure(n, wait), -1);
+}
+
+ssize_t Connection::SslFailure(int ret, short& wait) {
+  switch (SSL_get_error(ssl_, ret)) {
     case SSL_ERROR_WANT_READ:
       wait = POLLIN;
       return -1;
     case SSL_ERROR_WANT_WRITE:
       wait = POLLOUT;
       return -1;
+    case SSL_ERROR_ZERO_RETURN:  // close_notify: the end of the stream
+      return 0;
     default:
       ERR_clear_error();
       return -1;

@@ -54,6 +54,8 @@ class Connection final : public httplib::Stream {
   // set to the poll event to wait for before retrying (0: a hard error).
   ssize_t RecvOnce(char* ptr, size_t size, short& wait);
   ssize_t SendOnce(const char* ptr, size_t size, short& wait);
+  // RecvOnce's result for an SSL call that returned `ret` <= 0 (clears OpenSSL's errors).
+  ssize_t SslFailure(int ret, short& wait);
   bool Wait(short events, Clock::time_point until) const;
 
   const int fd_;
