@@ -27,13 +27,13 @@ std::optional<int64_t> ParseDecimal(std::string_view s) {
   return v;
 }
 
-std::string_view Trim(std::string_view s) {
+}  // namespace
+
+std::string_view TrimOws(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
-
-}  // namespace
 
 std::string EncodePathSegment(std::string_view segment) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -100,7 +100,7 @@ std::expected<BaseUrl, std::string> ParseBaseUrl(std::string_view url) {
 
 std::optional<std::chrono::milliseconds> ParseRetryAfter(
     std::string_view value, std::chrono::system_clock::time_point now) {
-  value = Trim(value);
+  value = TrimOws(value);
   if (value.empty()) return std::nullopt;
   if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     auto seconds = ParseDecimal(value);

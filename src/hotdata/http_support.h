@@ -33,6 +33,9 @@ std::optional<std::chrono::milliseconds> ParseRetryAfter(std::string_view value,
 std::chrono::milliseconds BackoffDelay(int retry, std::chrono::milliseconds backoff,
                                        std::chrono::milliseconds max_backoff);
 
+// `s` without leading and trailing spaces and tabs (HTTP's optional whitespace).
+std::string_view TrimOws(std::string_view s);
+
 // "15s" for whole seconds, "250ms" otherwise.
 std::string FormatDuration(std::chrono::milliseconds d);
 

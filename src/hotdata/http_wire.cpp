@@ -3,18 +3,14 @@
 #include <algorithm>
 #include <charconv>
 
+#include "hotdata/http_support.h"
+
 namespace hdm::hotdata {
 
 namespace {
 
 constexpr size_t kMaxHeadBytes = 64 << 10;  // status line and headers together
 constexpr size_t kMaxLineBytes = 4 << 10;   // a chunk-size or trailer line
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return std::ranges::equal(a, b, [](char x, char y) {
@@ -30,7 +26,7 @@ template <typename Fn>
 void ForEachToken(std::string_view value, Fn fn) {
   while (!value.empty()) {
     const size_t comma = value.find(',');
-    fn(Trim(value.substr(0, comma)));
+    fn(TrimOws(value.substr(0, comma)));
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
   }
@@ -120,7 +116,7 @@ ResponseParser::Result ResponseParser::Feed(std::string_view data) {
         bool complete = false;
         if (!TakeLine(data, line_, complete)) return Fail("chunk-size line too long");
         if (!complete) break;
-        std::string_view size = Trim(std::string_view(line_).substr(0, line_.find(';')));
+        std::string_view size = TrimOws(std::string_view(line_).substr(0, line_.find(';')));
         uint64_t n = 0;
         auto [end, ec] = std::from_chars(size.data(), size.data() + size.size(), n, 16);
         if (size.empty() || ec != std::errc() || end != size.data() + size.size()) {
@@ -218,7 +214,7 @@ ResponseParser::Result ResponseParser::ParseHead(std::string_view head) {
       return Fail("invalid header line");
     }
     const std::string_view name = line.substr(0, colon);
-    const std::string_view value = Trim(line.substr(colon + 1));
+    const std::string_view value = TrimOws(line.substr(colon + 1));
     if (EqualsIgnoreCase(name, "content-length")) {
       uint64_t n = 0;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
