@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "app/api_factory.h"
-#include "app/listen_probe.h"
 #include "app/token.h"
 #include "config/server_files.h"
 #include "http/status_json.h"
@@ -131,12 +130,7 @@ std::expected<int, std::string> Daemon::Start() {
   if (!tls) return std::unexpected(tls.error());
   const std::string& listen = config()->server.listen;
   auto port = server_->Start(listen, std::move(*tls));
-  if (!port) {
-    if (auto why = ListenProblem(listen)) {
-      return std::unexpected("server.listen " + listen + ": cannot listen: " + *why);
-    }
-    return std::unexpected(port.error());
-  }
+  if (!port) return std::unexpected("server.listen " + listen + ": " + port.error());
   loop_->Start();
   policy_->Start();
   spdlog::info("hotdata-monitor {} listening on {} (port {}, {}{}), watching {}", HDM_VERSION,

@@ -1,4 +1,4 @@
-// HttpHotdataApi: HotdataApi over HTTP(S) with cpp-httplib.
+// HttpHotdataApi: HotdataApi over HTTP(S), on the project's own transport (http_transport.h).
 //
 // One instance holds one keep-alive connection and serves one thread at a time; Cancel() may
 // be called from any thread. Retries follow the config: only GETs, only a transport failure

@@ -41,7 +41,7 @@ std::string Got(const json& j) {
   return std::string("got ") + j.type_name();
 }
 
-const json& Require(const json& obj, std::string_view key, const std::string& path) {
+const json& Require(const json& obj, std::string_view key, std::string_view path) {
   const json* v = Find(obj, key);
   if (v == nullptr) Fail(FieldPath(path, key), "missing");
   return *v;
@@ -49,9 +49,9 @@ const json& Require(const json& obj, std::string_view key, const std::string& pa
 
 }  // namespace
 
-std::string FieldPath(const std::string& parent, std::string_view key) {
+std::string FieldPath(std::string_view parent, std::string_view key) {
   if (parent.empty()) return std::string(key);
-  std::string out = parent;
+  std::string out(parent);
   out += '.';
   out += key;
   return out;
@@ -74,7 +74,7 @@ void ExpectObject(const json& j, const std::string& path) {
   if (!j.is_object()) Fail(path, "expected object, " + Got(j));
 }
 
-const json& RequireArray(const json& obj, std::string_view key, const std::string& path) {
+const json& RequireArray(const json& obj, std::string_view key, std::string_view path) {
   const json& v = Require(obj, key, path);
   if (!v.is_array()) Fail(FieldPath(path, key), "expected array, " + Got(v));
   return v;

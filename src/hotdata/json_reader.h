@@ -25,13 +25,15 @@ struct DecodeFailure {
 // Deeper bodies are rejected before parsing; the API's models nest about five levels.
 inline constexpr int kMaxJsonDepth = 64;
 
-std::string FieldPath(const std::string& parent, std::string_view key);  // "a.b" or "b"
-std::string IndexPath(const std::string& parent, size_t index);          // "a[3]"
+std::string FieldPath(std::string_view parent, std::string_view key);  // "a.b" or "b"
+std::string IndexPath(const std::string& parent, size_t index);        // "a[3]"
 
 [[noreturn]] void Fail(const std::string& path, std::string_view what);
 
 void ExpectObject(const json& j, const std::string& path);
-const json& RequireArray(const json& obj, std::string_view key, const std::string& path);
+// `path` is a view, not a const std::string&: the result refers into `obj` only, and a literal
+// path must not look like a temporary the reference could dangle on.
+const json& RequireArray(const json& obj, std::string_view key, std::string_view path);
 std::string RequireString(const json& obj, std::string_view key, const std::string& path);
 int64_t RequireInt(const json& obj, std::string_view key, const std::string& path);
 int64_t RequireNonNegativeInt(const json& obj, std::string_view key, const std::string& path);

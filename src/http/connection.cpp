@@ -10,24 +10,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 
 namespace hdm {
-namespace {
-
-// The numeric address and port of a socket name from getpeername or getsockname.
-void AddressOf(const sockaddr_storage& addr, socklen_t len, std::string& ip, int& port) {
-  char host[NI_MAXHOST];
-  char serv[NI_MAXSERV];
-  if (getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host, sizeof host, serv,
-                  sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-    return;
-  }
-  ip = host;
-  port = std::atoi(serv);
-}
-
-}  // namespace
 
 Connection::Connection(int fd, SSL* ssl, std::chrono::milliseconds write_timeout)
     : fd_(fd), ssl_(ssl), write_timeout_(write_timeout) {
@@ -64,9 +48,7 @@ bool Connection::Handshake(Clock::time_point deadline) {
   }
 }
 
-bool Connection::HasBufferedInput() const {
-  return buf_begin_ < buf_end_ || (ssl_ != nullptr && SSL_pending(ssl_) > 0);
-}
+bool Connection::HasBufferedInput() const { return ssl_ != nullptr && SSL_pending(ssl_) > 0; }
 
 void Connection::Abort() { ::shutdown(fd_, SHUT_RDWR); }
 
@@ -111,7 +93,7 @@ ssize_t Connection::SendOnce(const char* ptr, size_t size, short& wait) {
   ERR_clear_error();
   const int n = SSL_write(ssl_, ptr, static_cast<int>(std::min<size_t>(size, 1 << 30)));
   if (n > 0) return n;
-  // A peer's close_notify ends a write with an error, never 0 (httplib's writer would loop).
+  // A peer's close_notify ends a write with an error, never 0.
   return std::min<ssize_t>(SslFailure(n, wait), -1);
 }
 
@@ -131,49 +113,39 @@ ssize_t Connection::SslFailure(int ret, short& wait) {
   }
 }
 
-bool Connection::is_readable() const { return HasBufferedInput() || Wait(POLLIN, read_deadline_); }
-
-bool Connection::is_writable() const { return Wait(POLLOUT, Clock::now() + write_timeout_); }
-
-ssize_t Connection::read(char* ptr, size_t size) {
-  while (buf_begin_ == buf_end_) {
-    short wait = 0;
-    const ssize_t n = RecvOnce(buf_.data(), buf_.size(), wait);
-    if (n > 0) {
-      buf_begin_ = 0;
-      buf_end_ = static_cast<size_t>(n);
-    } else if (n == 0 || wait == 0 || !Wait(wait, read_deadline_)) {
-      return n;
-    }
-  }
-  const size_t n = std::min(size, buf_end_ - buf_begin_);
-  std::memcpy(ptr, buf_.data() + buf_begin_, n);
-  buf_begin_ += n;
-  return static_cast<ssize_t>(n);
-}
-
-ssize_t Connection::write(const char* ptr, size_t size) {
+ssize_t Connection::Read(char* ptr, size_t size) {
   for (;;) {
     short wait = 0;
-    const ssize_t n = SendOnce(ptr, size, wait);
-    if (n >= 0 || wait == 0 || !Wait(wait, Clock::now() + write_timeout_)) return n;
+    const ssize_t n = RecvOnce(ptr, size, wait);
+    if (n >= 0 || wait == 0 || !Wait(wait, read_deadline_)) return n;
   }
 }
 
-void Connection::get_remote_ip_and_port(std::string& ip, int& port) const {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof addr;
-  if (getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    AddressOf(addr, len, ip, port);
+bool Connection::WriteAll(std::string_view data) {
+  while (!data.empty()) {
+    short wait = 0;
+    const ssize_t n = SendOnce(data.data(), data.size(), wait);
+    if (n > 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+    } else if (n == 0 || wait == 0 || !Wait(wait, Clock::now() + write_timeout_)) {
+      return false;
+    }
   }
+  return true;
 }
 
-void Connection::get_local_ip_and_port(std::string& ip, int& port) const {
+const std::string& Connection::RemoteAddress() {
+  if (remote_address_known_) return remote_address_;
+  remote_address_known_ = true;
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
-  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    AddressOf(addr, len, ip, port);
+  char host[NI_MAXHOST];
+  if (getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0 &&
+      getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host, sizeof host, nullptr, 0,
+                  NI_NUMERICHOST) == 0) {
+    remote_address_ = host;
   }
+  return remote_address_;
 }
 
 }  // namespace hdm

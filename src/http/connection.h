@@ -1,31 +1,29 @@
 // Connection: one accepted client socket of the monitor's server (non-blocking, optionally under
-// TLS), as the httplib::Stream that httplib's request parser reads and writes through.
+// TLS): the bytes in and out of the server's exchanges.
 //
 // Reads wait at most until the read deadline that the caller sets for each request, however the
-// bytes trickle in; each wait to write lasts at most the write timeout. Reads are buffered, so
-// that httplib's byte-by-byte header parsing costs one syscall per packet, and so that a
-// pipelined request already read is not lost between two requests (HasBufferedInput).
+// bytes trickle in; each wait to write lasts at most the write timeout.
 //
 // Used by one thread at a time.
 #pragma once
 
 #include <openssl/ssl.h>
 
-#include <array>
+#include <sys/types.h>
+
 #include <chrono>
 #include <string>
-
-#include <httplib.h>
+#include <string_view>
 
 namespace hdm {
 
-class Connection final : public httplib::Stream {
+class Connection final {
  public:
   using Clock = std::chrono::steady_clock;
 
   // Takes `fd` (made non-blocking here) and `ssl` (null for plain HTTP; set up on `fd`).
   Connection(int fd, SSL* ssl, std::chrono::milliseconds write_timeout);
-  ~Connection() override;  // closes the socket (after a TLS close_notify when it can)
+  ~Connection();  // closes the socket (after a TLS close_notify when it can)
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -36,18 +34,20 @@ class Connection final : public httplib::Stream {
   // for a worker).
   Clock::time_point arrived() const { return arrived_; }
   void set_arrived(Clock::time_point t) { arrived_ = t; }
-  // Bytes of a next request are already read (the client pipelined it).
+  // TLS has decrypted bytes that Read() will return without waiting.
   bool HasBufferedInput() const;
   // Shuts the socket down both ways (any thread): the owner's waits end at once.
   void Abort();
 
-  bool is_readable() const override;
-  bool is_writable() const override;
-  ssize_t read(char* ptr, size_t size) override;
-  ssize_t write(const char* ptr, size_t size) override;
-  void get_remote_ip_and_port(std::string& ip, int& port) const override;
-  void get_local_ip_and_port(std::string& ip, int& port) const override;
-  socket_t socket() const override { return fd_; }
+  // Up to `size` bytes, waiting for the first until the read deadline: the count (> 0), 0 at the
+  // end of the stream, or -1 on an error or when the deadline passed.
+  ssize_t Read(char* ptr, size_t size);
+  // Writes all of `data`; false on an error or when the client takes no byte for longer than
+  // the write timeout.
+  bool WriteAll(std::string_view data);
+  // The client's numeric address ("127.0.0.1", "::1"); "" when unknown. Looked up once.
+  const std::string& RemoteAddress();
+  int socket() const { return fd_; }
 
  private:
   // One non-blocking transfer: bytes moved (> 0), 0 at the end of the stream, or -1 with `wait`
@@ -63,9 +63,8 @@ class Connection final : public httplib::Stream {
   const std::chrono::milliseconds write_timeout_;
   Clock::time_point read_deadline_ = Clock::now();
   Clock::time_point arrived_ = Clock::now();
-  std::array<char, 4096> buf_{};
-  size_t buf_begin_ = 0;
-  size_t buf_end_ = 0;
+  std::string remote_address_;
+  bool remote_address_known_ = false;
 };
 
 }  // namespace hdm

@@ -12,6 +12,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "http/socket_bio.h"
+
 namespace hdm {
 namespace {
 
@@ -51,12 +53,16 @@ void ConnectionManager::Adopt(int fd) {
   SSL* ssl = nullptr;
   if (tls_ != nullptr) {
     ssl = SSL_new(tls_);
-    if (ssl != nullptr) {
-      SSL_set_fd(ssl, fd);
+    BIO* bio = ssl != nullptr ? NewNoSigpipeSocketBio(fd) : nullptr;
+    if (bio != nullptr) {
+      SSL_set_bio(ssl, bio, bio);
       SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);  // an idle connection keeps no 16 KB buffers
+    } else if (ssl != nullptr) {
+      SSL_free(ssl);
+      ssl = nullptr;
     }
   }
-  auto e = std::make_unique<Entry>();
+  auto e = std::make_unique<Entry>(Entry{.parser = RequestParser(limits_.request)});
   e->conn = std::make_unique<Connection>(fd, ssl, limits_.write_timeout);
   if (tls_ != nullptr && ssl == nullptr) return Drop(std::move(e));
   Park(std::move(e), Clock::now() + limits_.read_timeout);
@@ -194,7 +200,8 @@ void ConnectionManager::Serve(std::unique_ptr<Entry> e) {
 // Answers requests while they come without a pause; true when the connection is to be kept.
 bool ConnectionManager::ServeRequests(Entry& e) {
   if (!e.conn->Handshake(Clock::now() + limits_.read_timeout)) return false;
-  for (bool first = true; first || e.conn->HasBufferedInput(); first = false) {
+  for (bool first = true; first || e.parser.HasInput() || e.conn->HasBufferedInput();
+       first = false) {
     if (!first) e.conn->set_arrived(Clock::now());
     e.conn->set_read_deadline(Clock::now() + limits_.read_timeout);
     bool last = ++e.served >= limits_.max_requests_per_connection;
@@ -202,8 +209,7 @@ bool ConnectionManager::ServeRequests(Entry& e) {
       std::lock_guard lock(mu_);
       last = last || stopping_;
     }
-    bool client_closes = false;
-    if (!serve_(*e.conn, last, client_closes) || client_closes || last) return false;
+    if (!serve_(*e.conn, e.parser, last)) return false;
   }
   return true;
 }

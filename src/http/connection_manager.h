@@ -30,6 +30,7 @@
 
 #include "http/connection.h"
 #include "http/elastic_pool.h"
+#include "http/request_parser.h"
 
 namespace hdm {
 
@@ -45,13 +46,15 @@ struct ConnectionLimits {
   std::chrono::milliseconds write_timeout{10'000};  // each wait for the client to take bytes
   int max_requests_per_connection = 100;
   std::chrono::milliseconds worker_idle_exit{10'000};  // an idle worker thread exits after this
+  RequestLimits request;  // sizes of a request line, its header fields and body
 };
 
 class ConnectionManager {
  public:
-  // Reads one request from `c` and answers it, with "Connection: close" when `last`; sets
-  // `client_closes` when the client asked for that. False: the connection is to be closed.
-  using ServeOne = std::function<bool(Connection& c, bool last, bool& client_closes)>;
+  // Reads one request from `c` through `parser` (which keeps the bytes of a pipelined next one)
+  // and answers it, with "Connection: close" when `last`. True: the connection stays open for
+  // another request; false: it is to be closed (an error, the client's wish, or `last`).
+  using ServeOne = std::function<bool(Connection& c, RequestParser& parser, bool last)>;
 
   // `tls`: the context of TLS connections, null for plain HTTP; must outlive this.
   ConnectionManager(ConnectionLimits limits, SSL_CTX* tls, ServeOne serve);
@@ -79,6 +82,7 @@ class ConnectionManager {
   using Clock = Connection::Clock;
   struct Entry {
     std::unique_ptr<Connection> conn;
+    RequestParser parser;
     Clock::time_point deadline;  // while parked
     int served = 0;              // requests answered
   };

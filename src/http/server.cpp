@@ -1,18 +1,17 @@
 #include "http/server.h"
 
-#include <pthread.h>
-#include <sys/socket.h>
+#include <openssl/ssl.h>
 
-#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <mutex>
 
-#include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include "http/accept_encoding.h"
 #include "http/connection_manager.h"
+#include "http/exchange.h"
+#include "http/listener.h"
 #include "metrics/scrape_coalescer.h"
 
 namespace hdm {
@@ -33,30 +32,19 @@ constexpr const char* kIndexPage = R"(<!doctype html>
 </ul></body></html>
 )";
 
-// The exposition, gzipped when the client allows it. Sent as a content provider of known length:
-// httplib passes it on as is (it compresses only plain bodies and chunked providers), with no
-// copy of the text.
-void SendExposition(const httplib::Request& req, httplib::Response& res,
+// The exposition, gzipped when the client allows it, sent from the shared body with no copy.
+void SendExposition(const Request& req, Response& res,
                     std::shared_ptr<const ScrapeCoalescer::Body> body) {
   const std::string* bytes = &body->text();
-  if (AcceptsGzip(req.get_header_value("Accept-Encoding")) && !body->gzip().empty()) {
+  if (AcceptsGzip(req.Header("Accept-Encoding")) && !body->gzip().empty()) {
     bytes = &body->gzip();
-    res.set_header("Content-Encoding", "gzip");
+    res.AddHeader("Content-Encoding", "gzip");
   }
-  res.set_header("Vary", "Accept-Encoding");
-  res.set_content_provider(bytes->size(), kExpositionType,
-                           [body, bytes](size_t offset, size_t length, httplib::DataSink& sink) {
-                             return sink.write(bytes->data() + offset, length);
-                           });
+  res.AddHeader("Vary", "Accept-Encoding");
+  res.content_type = kExpositionType;
+  res.shared_view = *bytes;
+  res.shared_owner = std::move(body);
 }
-
-void Plain(httplib::Response& res, int status, const std::string& text) {
-  res.status = status;
-  res.set_content(text, "text/plain; charset=utf-8");
-}
-
-// When the request that this thread serves arrived (see Connection::arrived).
-thread_local Connection::Clock::time_point request_arrived;
 
 // The /metrics body for a scrape that arrived at `arrived`: one that a scrape still in flight
 // holds, when it was asked for after `arrived` (so it shows state from after that), else a new
@@ -65,12 +53,13 @@ thread_local Connection::Clock::time_point request_arrived;
 class RecentScrape {
  public:
   using Body = ScrapeCoalescer::Body;
-  std::shared_ptr<const Body> Get(ScrapeCoalescer& scrapes, Connection::Clock::time_point arrived) {
+  using Clock = std::chrono::steady_clock;
+  std::shared_ptr<const Body> Get(ScrapeCoalescer& scrapes, Clock::time_point arrived) {
     {
       std::lock_guard lock(mu_);
       if (auto body = body_.lock(); body && asked_at_ >= arrived) return body;
     }
-    const auto asked = Connection::Clock::now();
+    const auto asked = Clock::now();
     auto body = scrapes.Get();  // rendered after `asked`
     std::lock_guard lock(mu_);
     if (asked > asked_at_ || body_.expired()) {
@@ -84,45 +73,19 @@ class RecentScrape {
   std::mutex mu_;
   // Guarded by mu_.
   std::weak_ptr<const Body> body_;
-  Connection::Clock::time_point asked_at_;
+  Clock::time_point asked_at_;
 };
 
-// httplib's accept loop hands each accepted socket to a task queue, whose task calls
-// process_and_close_socket. Here that only gives the socket to the ConnectionManager, which
-// never blocks: run it right there, on the accepting thread.
-class InlineTaskQueue final : public httplib::TaskQueue {
- public:
-  void enqueue(std::function<void()> fn) override { fn(); }
-  void shutdown() override {}
+// One endpoint: a GET route also answers HEAD.
+struct Route {
+  const char* method;
+  const char* path;
+  std::function<void(const Request&, Response&)> handle;
 };
 
-// An httplib::Server or SSLServer whose connections the ConnectionManager runs, instead of
-// httplib's pool of 8 threads that each hold a connection for its whole life.
-template <class Base>
-class ManagedServer final : public Base {
- public:
-  using Base::Base;
-
-  void Manage(ConnectionManager* manager) {
-    manager_ = manager;
-    this->new_task_queue = [] { return new InlineTaskQueue; };
-  }
-  // One request on `c`, parsed, routed and answered by httplib.
-  bool ServeOne(Connection& c, bool last, bool& client_closes) {
-    request_arrived = c.arrived();
-    return this->process_request(c, last, client_closes, nullptr);
-  }
-  // httplib listens with a backlog of 5: a burst of connections would see SYNs dropped (and
-  // retried a second later). Call after binding.
-  void DeepenBacklog() { ::listen(this->svr_sock_, SOMAXCONN); }
-
- private:
-  bool process_and_close_socket(socket_t sock) override {
-    manager_->Adopt(sock);
-    return true;
-  }
-
-  ConnectionManager* manager_ = nullptr;
+// Owns an SSL_CTX.
+struct SslCtxFree {
+  void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
 };
 
 }  // namespace
@@ -148,120 +111,125 @@ std::expected<ListenAddress, std::string> ParseListenAddress(const std::string& 
 
 struct HttpServer::Impl {
   HttpHandlers handlers;
-  TlsIdentitySlot tls_identity;  // before `server`: its SSL_CTX points here
-  std::unique_ptr<httplib::Server> server;
-  std::unique_ptr<ConnectionManager> connections;  // runs server's connections
-  std::function<void()> deepen_backlog;
-  std::thread thread;
-  std::atomic<bool> listen_returned{false};
-  bool tls = false;
+  const ConnectionLimits limits;
+  TlsIdentitySlot tls_identity;                  // before `ssl_ctx`: its callbacks point here
+  std::unique_ptr<SSL_CTX, SslCtxFree> ssl_ctx;  // null: plain HTTP
+  std::unique_ptr<ConnectionManager> connections;
+  std::unique_ptr<Listener> listener;
+  std::vector<Route> routes;
+  ExchangeHandler exchange;
   std::unique_ptr<ScrapeCoalescer> scrapes;  // renders handlers.metrics
   RecentScrape recent_scrape;
 
   mutable std::mutex mu;
   std::shared_ptr<const BasicAuthChecker> auth;  // Guarded by mu; null: open
-  const ConnectionLimits limits;
 
-  explicit Impl(ConnectionLimits l) : limits(l) {}
-  // Makes `server` and `connections`: TLS when `ssl` (ManagedServer<httplib::SSLServer>).
-  template <class S>
-  void Manage(std::unique_ptr<ManagedServer<S>> s, SSL_CTX* ssl) {
-    auto* typed = s.get();
-    connections = std::make_unique<ConnectionManager>(
-        limits, ssl, [typed](Connection& c, bool last, bool& client_closes) {
-          return typed->ServeOne(c, last, client_closes);
-        });
-    typed->Manage(connections.get());
-    deepen_backlog = [typed] { typed->DeepenBacklog(); };
-    server = std::move(s);
+  explicit Impl(HttpHandlers h, ConnectionLimits l) : handlers(std::move(h)), limits(l) {
+    scrapes = std::make_unique<ScrapeCoalescer>(handlers.metrics);
+    MakeRoutes();
+    exchange.head = [this](const Request& req, RequestParser&, Response& res) {
+      return Admit(req, res);
+    };
+    exchange.handle = [this](const Request& req, Response& res) {
+      if (Admit(req, res)) Dispatch(req, res);
+    };
   }
 
   std::shared_ptr<const BasicAuthChecker> Auth() const {
     std::lock_guard lock(mu);
     return auth;
   }
-  void Route(httplib::Server& s);
+  void MakeRoutes();
+  const Route* Find(const Request& req, Response& res) const;
+  bool Admit(const Request& req, Response& res) const;
+  void Dispatch(const Request& req, Response& res) const;
 };
 
-void HttpServer::Impl::Route(httplib::Server& s) {
+void HttpServer::Impl::MakeRoutes() {
   const HttpHandlers& h = handlers;
-  // Timeouts and keep-alive are the ConnectionManager's (limits).
-  s.set_payload_max_length(64 * 1024);
+  routes = {
+      {"GET", "/metrics",
+       [this](const Request& req, Response& res) {
+         SendExposition(req, res, recent_scrape.Get(*scrapes, req.arrived));
+       }},
+      {"GET", "/healthz",
+       [&h](const Request&, Response& res) {
+         if (h.alive()) {
+           res.SetText(200, "ok\n");
+         } else {
+           res.SetText(503, "scheduler loop stalled\n");
+         }
+       }},
+      {"GET", "/readyz",
+       [&h](const Request&, Response& res) {
+         if (h.ready()) {
+           res.SetText(200, "ready\n");
+         } else {
+           res.SetText(503, "waiting for the first discovery\n");
+         }
+       }},
+      {"POST", "/-/reload",
+       [&h](const Request&, Response& res) {
+         auto r = h.reload();
+         if (r) {
+           res.SetText(200, "config reloaded\n");
+         } else {
+           res.SetText(500, "reload failed: " + r.error() + "\n");
+         }
+       }},
+      {"GET", "/api/v1/status",
+       [&h](const Request&, Response& res) { res.SetContent(h.status_json(), kJsonType); }},
+      {"GET", "/api/v1/actions",
+       [&h](const Request&, Response& res) {
+         if (!h.actions_json) return res.SetText(404, "no policy engine\n");
+         res.SetContent(h.actions_json(), kJsonType);
+       }},
+      {"GET", "/",
+       [](const Request&, Response& res) {
+         res.SetContent(kIndexPage, "text/html; charset=utf-8");
+       }},
+  };
+}
 
-  // Before routing: no handler, and no 404 that would tell which paths exist, without
-  // credentials.
-  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    const auto checker = Auth();
-    if (!checker || checker->Check(req.get_header_value("Authorization"))) {
-      return httplib::Server::HandlerResponse::Unhandled;
-    }
+// Before routing, and before a body is read: without the credentials, no handler runs and no
+// 404 tells which paths exist. Then the route must exist and take the method.
+bool HttpServer::Impl::Admit(const Request& req, Response& res) const {
+  const auto checker = Auth();
+  if (checker && !checker->Check(req.Header("Authorization"))) {
     spdlog::debug("HTTP {} {} from {}: 401, no valid credentials", req.method, req.path,
-                  req.remote_addr);
-    res.set_header("WWW-Authenticate", kAuthChallenge);
-    Plain(res, 401, "401 unauthorized\n");
-    return httplib::Server::HandlerResponse::Handled;
-  });
+                  req.remote_address);
+    res.AddHeader("WWW-Authenticate", kAuthChallenge);
+    res.SetText(401, "401 unauthorized\n");
+    return false;
+  }
+  return Find(req, res) != nullptr;
+}
 
-  s.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
-    SendExposition(req, res, recent_scrape.Get(*scrapes, request_arrived));
-  });
-  s.Get("/healthz", [&h](const httplib::Request&, httplib::Response& res) {
-    if (h.alive()) {
-      Plain(res, 200, "ok\n");
-    } else {
-      Plain(res, 503, "scheduler loop stalled\n");
-    }
-  });
-  s.Get("/readyz", [&h](const httplib::Request&, httplib::Response& res) {
-    if (h.ready()) {
-      Plain(res, 200, "ready\n");
-    } else {
-      Plain(res, 503, "waiting for the first discovery\n");
-    }
-  });
-  s.Post("/-/reload", [&h](const httplib::Request&, httplib::Response& res) {
-    auto r = h.reload();
-    if (r) {
-      Plain(res, 200, "config reloaded\n");
-    } else {
-      Plain(res, 500, "reload failed: " + r.error() + "\n");
-    }
-  });
-  s.Get("/api/v1/status", [&h](const httplib::Request&, httplib::Response& res) {
-    res.set_content(h.status_json(), kJsonType);
-  });
-  s.Get("/api/v1/actions", [&h](const httplib::Request&, httplib::Response& res) {
-    if (!h.actions_json) return Plain(res, 404, "no policy engine\n");
-    res.set_content(h.actions_json(), kJsonType);
-  });
-  s.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(kIndexPage, "text/html; charset=utf-8");
-  });
-  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) {
-      res.set_content(res.status == 404 ? "404 not found\n" : std::to_string(res.status) + "\n",
-                      "text/plain; charset=utf-8");
-    }
-  });
-  s.set_exception_handler(
-      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-        std::string what = "unknown error";
-        try {
-          if (ep) std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        spdlog::error("HTTP handler for {} failed: {}", req.path, what);
-        Plain(res, 500, "internal error\n");
-      });
+// The route for `req`; null with `res` set to 404, or to 405 with the methods the path takes.
+const Route* HttpServer::Impl::Find(const Request& req, Response& res) const {
+  std::string allow;
+  for (const Route& r : routes) {
+    if (req.path != r.path) continue;
+    const bool get = std::string_view(r.method) == "GET";
+    if (req.method == r.method || (get && req.method == "HEAD")) return &r;
+    allow += allow.empty() ? "" : ", ";
+    allow += get ? "GET, HEAD" : r.method;
+  }
+  if (allow.empty()) {
+    res.SetText(404, "404 not found\n");
+  } else {
+    res.AddHeader("Allow", allow);
+    res.SetText(405, "405 method not allowed: " + req.path + " takes " + allow + "\n");
+  }
+  return nullptr;
+}
+
+void HttpServer::Impl::Dispatch(const Request& req, Response& res) const {
+  if (const Route* route = Find(req, res)) route->handle(req, res);
 }
 
 HttpServer::HttpServer(HttpHandlers handlers, ConnectionLimits limits)
-    : impl_(std::make_unique<Impl>(limits)) {
-  impl_->handlers = std::move(handlers);
-  impl_->scrapes = std::make_unique<ScrapeCoalescer>(impl_->handlers.metrics);
-}
+    : impl_(std::make_unique<Impl>(std::move(handlers), limits)) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -269,48 +237,31 @@ std::expected<int, std::string> HttpServer::Start(const std::string& listen,
                                                   std::shared_ptr<const TlsIdentity> tls) {
   auto addr = ParseListenAddress(listen);
   if (!addr) return std::unexpected(addr.error());
-  if (impl_->server) return std::unexpected("the HTTP server is started already");
+  if (impl_->connections) return std::unexpected("the HTTP server is started already");
   if (tls) {
     impl_->tls_identity.Set(std::move(tls));
-    std::string error;
-    auto server = std::make_unique<ManagedServer<httplib::SSLServer>>(
-        [&](SSL_CTX& ctx) { return SetupServerTlsContext(ctx, impl_->tls_identity, error); });
-    if (!server->is_valid()) return std::unexpected("cannot set up TLS: " + error);
-    SSL_CTX* ctx = server->ssl_context();
-    impl_->Manage(std::move(server), ctx);
-    impl_->tls = true;
-  } else {
-    impl_->Manage(std::make_unique<ManagedServer<httplib::Server>>(), nullptr);
+    impl_->ssl_ctx.reset(SSL_CTX_new(TLS_server_method()));
+    std::string error = "cannot create a TLS context";
+    if (!impl_->ssl_ctx || !SetupServerTlsContext(*impl_->ssl_ctx, impl_->tls_identity, error)) {
+      impl_->ssl_ctx.reset();
+      return std::unexpected("cannot set up TLS: " + error);
+    }
   }
-  impl_->Route(*impl_->server);
-  int port = addr->port;
-  if (port == 0) {
-    port = impl_->server->bind_to_any_port(addr->host);
-  } else if (!impl_->server->bind_to_port(addr->host, port)) {
-    port = -1;
-  }
-  if (port < 0) {
-    return std::unexpected("cannot listen on " + listen +
-                           ": address in use, not available or not permitted");
-  }
-  impl_->deepen_backlog();
-  impl_->thread = std::thread([this] {
-    pthread_setname_np(pthread_self(), "hdm-http");
-    impl_->server->listen_after_bind();
-    impl_->listen_returned = true;
-  });
-  // httplib's stop() does nothing before the accept loop runs: wait for it, so that a Stop()
-  // right after Start() cannot leave that loop running forever.
-  while (!impl_->server->is_running() && !impl_->listen_returned) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return port;
+  auto listener = Listener::Open(addr->host, addr->port);
+  if (!listener) return std::unexpected("cannot listen: " + listener.error());
+  impl_->listener = std::move(*listener);
+  impl_->connections = std::make_unique<ConnectionManager>(
+      impl_->limits, impl_->ssl_ctx.get(),
+      [impl = impl_.get()](Connection& c, RequestParser& parser, bool last) {
+        return ServeExchange(c, parser, last, impl->exchange);
+      });
+  impl_->listener->Start([impl = impl_.get()](int fd) { impl->connections->Adopt(fd); });
+  return impl_->listener->port();
 }
 
 void HttpServer::Stop() {
-  if (!impl_ || !impl_->server) return;
-  impl_->server->stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  if (!impl_ || !impl_->connections) return;
+  impl_->listener->Stop();
   impl_->connections->Stop();
 }
 
@@ -320,12 +271,12 @@ void HttpServer::SetBasicAuth(std::shared_ptr<const BasicAuthChecker> auth) {
 }
 
 bool HttpServer::SetTlsIdentity(std::shared_ptr<const TlsIdentity> identity) {
-  if (!impl_->tls || !identity) return false;
+  if (!impl_->ssl_ctx || !identity) return false;
   impl_->tls_identity.Set(std::move(identity));
   return true;
 }
 
-bool HttpServer::tls() const { return impl_->tls; }
+bool HttpServer::tls() const { return impl_->ssl_ctx != nullptr; }
 
 ConnectionManager::Stats HttpServer::connection_stats() const {
   return impl_->connections ? impl_->connections->stats() : ConnectionManager::Stats{};

@@ -6,10 +6,11 @@
 //   GET  /api/v1/status   JSON: every connection with its last check
 //   GET  /api/v1/actions  JSON: recent audit entries (when a handler is given)
 //   GET  /                a small page linking the above
-// One thread ("hdm-http") accepts; a ConnectionManager runs the connections (see there: silent
-// or slow clients hold no thread, or one for at most limits.read_timeout; a burst of requests
-// gets up to limits.max_workers threads). cpp-httplib parses and routes. Handlers run on worker
-// threads and must be thread-safe.
+// A Listener's thread ("hdm-http") accepts; a ConnectionManager runs the connections (see there:
+// silent or slow clients hold no thread, or one for at most limits.read_timeout; a burst of
+// requests gets up to limits.max_workers threads); RequestParser reads each request (see there
+// for what is refused, and with which status). A GET endpoint also answers HEAD; another method
+// on a known path gets 405 with Allow. Handlers run on worker threads and must be thread-safe.
 //
 // Optional TLS (Start with an identity) and basic auth (SetBasicAuth). With basic auth, every
 // request, to every path and with every method, needs the credentials; anything else gets 401
@@ -52,8 +53,8 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Binds and starts serving, over TLS when `tls` is given, else plain HTTP; returns the bound
-  // port (useful with port 0), or why it could not start (e.g. `cannot listen on
-  // 0.0.0.0:9977: address in use or not permitted`). Call once.
+  // port (useful with port 0), or why it could not start (e.g. `cannot listen: Address already
+  // in use`). Call once.
   std::expected<int, std::string> Start(const std::string& listen,
                                         std::shared_ptr<const TlsIdentity> tls = nullptr);
   void Stop();

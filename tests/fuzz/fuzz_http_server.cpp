@@ -1,5 +1,5 @@
-// The monitor's own HTTP server, fed raw request bytes: real hdm::HttpServers (httplib's
-// request parsing, our routes, basic auth, error and exception handlers) on 127.0.0.1:0,
+// The monitor's own HTTP server, fed raw request bytes: real hdm::HttpServers (RequestParser,
+// the routes, basic auth, refusals and the handler's exception path) on 127.0.0.1:0,
 // started once: one open, one with basic auth (user prometheus, password secret, a cheap
 // bcrypt cost). Each input is written on a fresh connection, the write side is shut down, and
 // the answer is read until the server closes. Properties:
@@ -8,9 +8,8 @@
 //    with basic auth answers nothing but 401 to a request without the right credentials;
 //  - no handler throws (the exception handler's "internal error" never appears);
 //  - the servers keep answering: a well-formed GET /healthz every 256 inputs gets 200.
-// httplib does not write an answer to a client that has half-closed already (it checks the
-// socket before writing), so for many inputs the answer is empty: parsing, routing and the
-// handlers still ran. The input's length picks the server (bit 1) and flips the handlers between
+// A request cut short by the client's half-close gets no answer (the server closes), so for some
+// inputs the answer is empty: parsing still ran. The input's length picks the server (bit 1) and flips the handlers between
 // their two outcomes (bit 0: alive or stalled, ready or not, reload succeeding or failing), so
 // every path is reachable and each input is deterministic.
 #include <arpa/inet.h>
@@ -227,7 +226,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(answer.find("internal error\n") == std::string::npos,
                "a handler threw: " + answer.substr(0, 300));
     if (with_auth && !HasGoodCredentials(request)) {
-      // 400, 413, 414...: httplib may reject the request before authentication; 2xx never.
+      // 400, 413, 414...: the parser may refuse the request before authentication; 2xx never.
       FUZZ_CHECK(answer[9] != '2' && answer.find("HTTP/1.1 2") == std::string::npos,
                  "answered without credentials: " + answer.substr(0, 300));
     }
