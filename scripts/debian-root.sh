@@ -168,7 +168,7 @@ EOF
 }
 
 apt_in() {  # apt_in ROOT WHAT: apt-get update and upgrade in ROOT
-  chroot_run "$1" ro "apt-get update -qq && apt-get -y -qq -o Dpkg::Options::=--force-confold upgrade >/dev/null" \
+  chroot_run "$1" ro "apt-get update -qq --error-on=any && apt-get -y -qq -o Dpkg::Options::=--force-confold upgrade >/dev/null" \
     || die "apt-get update/upgrade in $1 failed: is $mirror reachable from this machine? (this run needs Debian's archive)"
 }
 

@@ -2,27 +2,36 @@
 # Builds the libFuzzer targets of tests/fuzz under ASan+UBSan into build-fuzz/ and runs each for
 # a bounded time on a copy of its seed corpus (tests/fuzz/corpus/<target>/), so the repository's
 # corpus is left alone. Exits non-zero on any crash, leak, UBSan report, timeout or violated
-# property; the input that triggered it is kept in build-fuzz/findings/<target>/.
+# property; the input that triggered it is kept in BUILD/findings/<target>/.
 #
-#   scripts/fuzz.sh                        every target, 20 s each (what CI runs)
+#   scripts/fuzz.sh                        every target, 20 s each, in build-fuzz/ (RelWithDebInfo)
 #   scripts/fuzz.sh --seconds 600 config   one target, ten minutes
 #   scripts/fuzz.sh --merge                afterwards, minimise what the runs found into the
 #                                          repository's corpus (review, then commit)
-# Targets: api_decode config duration cron http_server. JOBS (default 2) sets build parallelism.
+#   scripts/fuzz.sh --build-dir build-asan an existing build configured with -DHDM_FUZZ=ON and
+#                                          ASan+UBSan (scripts/test.sh's): its objects are reused
+# Targets: api_decode http_response config duration cron http_server http_request (those whose
+# tests/fuzz/fuzz_<target>.cpp exists). JOBS (default 2) sets build parallelism.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${JOBS:-2}"
 seconds=20
 merge=0
+build=""
 targets=()
-all_targets=(api_decode http_response config duration cron http_server)
+all_targets=()
+for t in api_decode http_response config duration cron http_server http_request; do
+  [[ -f tests/fuzz/fuzz_$t.cpp ]] && all_targets+=("$t")
+done
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --seconds=*) seconds="${1#*=}"; shift ;;
     --merge) merge=1; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --build-dir) build="$2"; shift 2 ;;
+    --build-dir=*) build="${1#*=}"; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) targets+=("${1#fuzz_}"); shift ;;
   esac
@@ -34,13 +43,23 @@ done
 
 scripts/install-deps.sh --test
 
-build="build-fuzz"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHDM_FUZZ=ON -DHDM_BUILD_TESTS=OFF \
-  -DHDM_SANITIZE=address,undefined >/dev/null
+if [[ -z "$build" ]]; then
+  build="build-fuzz"
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHDM_FUZZ=ON -DHDM_BUILD_TESTS=OFF \
+    -DHDM_SANITIZE=address,undefined >/dev/null
+else
+  # Reuse a build as it is configured: only the fuzzers are built (their libraries usually are).
+  cache="$build/CMakeCache.txt"
+  grep -q '^HDM_FUZZ:BOOL=ON$' "$cache" 2>/dev/null \
+    || { echo "$build is not a build configured with -DHDM_FUZZ=ON" >&2; exit 2; }
+  grep -q '^HDM_SANITIZE:STRING=address,undefined$' "$cache" \
+    || { echo "$build is not configured with -DHDM_SANITIZE=address,undefined" >&2; exit 2; }
+fi
 cmake --build "$build" -j"$jobs" --target "${targets[@]/#/fuzz_}"
 
 # Per target: the longest input worth trying (-max_len), and whether a dictionary exists.
-declare -A max_len=([api_decode]=16384 [http_response]=8192 [config]=8192 [duration]=64 [cron]=128 [http_server]=8192)
+declare -A max_len=([api_decode]=16384 [http_response]=8192 [config]=8192 [duration]=64 [cron]=128
+                    [http_server]=8192 [http_request]=16384)
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:symbolize=1"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
@@ -50,7 +69,7 @@ for t in "${targets[@]}"; do
   corpus="$build/corpus/$t"
   findings="$build/findings/$t"
   rm -rf "$corpus" && mkdir -p "$corpus" "$findings"
-  cp tests/fuzz/corpus/"$t"/* "$corpus"/
+  if [[ -d tests/fuzz/corpus/$t ]]; then cp tests/fuzz/corpus/"$t"/* "$corpus"/; fi
   args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="${max_len[$t]}"
         -print_final_stats=1 -artifact_prefix="$findings/" -use_value_profile=1)
   [[ -f tests/fuzz/dict/$t.dict ]] && args+=(-dict="tests/fuzz/dict/$t.dict")
@@ -71,6 +90,7 @@ for t in "${targets[@]}"; do
   summary+=("$line")
   if [[ $merge -eq 1 && $result == ok ]]; then
     # Keep the repository corpus small: only inputs that add coverage to it.
+    mkdir -p tests/fuzz/corpus/"$t"
     "$build/tests/fuzz/fuzz_$t" -merge=1 -max_len="${max_len[$t]}" \
       tests/fuzz/corpus/"$t" "$corpus" >"$build/merge-$t.log" 2>&1
     echo "   merged into tests/fuzz/corpus/$t: $(find tests/fuzz/corpus/"$t" -type f | wc -l) inputs"
