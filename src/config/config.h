@@ -169,6 +169,10 @@ ConfigResult LoadConfig(const std::string& path);
 // Parses `yaml_text` as if read from `file_name` (used in messages). Never throws.
 ConfigResult ParseConfig(const std::string& yaml_text, const std::string& file_name);
 
+// The longest duration the config accepts, for every duration key: 10 years. A time point
+// computed from a configured duration (`now + cooldown`) then stays far inside the clocks' range.
+inline constexpr Millis kMaxConfigDuration = std::chrono::days(3650);
+
 // Parses "500ms", "30s", "5m", "6h", "1d" (and combinations like "1h30m", each unit at most
 // once, largest first) and "0". Nullopt for empty, negative, fractional, unknown units, spaces
 // or a value past the range of Millis. Never throws.

@@ -100,7 +100,13 @@ std::optional<double> AsNumber(const YAML::Node& node, const std::string& path, 
 
 std::optional<Millis> AsDuration(const YAML::Node& node, const std::string& path, Errors& e) {
   if (node.IsScalar()) {
-    if (auto d = ParseDuration(node.Scalar())) return d;
+    if (auto d = ParseDuration(node.Scalar())) {
+      if (*d <= kMaxConfigDuration) return d;
+      e.Add(node, path,
+            "must be at most " + FormatDuration(kMaxConfigDuration) + " (10 years), got " +
+                node.Scalar());
+      return std::nullopt;
+    }
   }
   e.Add(node, path, "expected a duration like 5m, got " + Describe(node));
   return std::nullopt;

@@ -50,6 +50,7 @@ std::optional<std::string> AsString(const YAML::Node& node, const std::string& p
 std::optional<int64_t> AsInt(const YAML::Node& node, const std::string& path, Errors& e);
 std::optional<bool> AsBool(const YAML::Node& node, const std::string& path, Errors& e);
 std::optional<double> AsNumber(const YAML::Node& node, const std::string& path, Errors& e);
+// A duration refuses values over kMaxConfigDuration (10 years).
 std::optional<Millis> AsDuration(const YAML::Node& node, const std::string& path, Errors& e);
 // A list of scalars; with `allow_scalar`, a single scalar reads as a one-element list.
 std::optional<std::vector<std::string>> AsStrings(const YAML::Node& node, const std::string& path,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/saturating_time.h"
 #include "common/time_format.h"
 #include "policy/fingerprint.h"
 #include "policy/trigger_text.h"
@@ -179,7 +180,7 @@ Decision PolicyEngine::Judge(const Item& item, SysTime now) {
   if (p.dry_run || config_->safety.dry_run) {
     // A dry run keeps the cadence a real run would have, and costs nothing.
     d.verdict = Verdict::kDryRun;
-    state_.cooldown_until[item.key] = now + p.cooldown;
+    state_.cooldown_until[item.key] = SaturatingAdd(now, p.cooldown);
     return d;
   }
   d.verdict = Verdict::kPerform;
@@ -189,7 +190,7 @@ Decision PolicyEngine::Judge(const Item& item, SysTime now) {
     flight.previous_cooldown = it->second;
   }
   // Held in cooldown while in flight, so that nothing decides on it twice meanwhile.
-  state_.cooldown_until[item.key] = now + p.cooldown;
+  state_.cooldown_until[item.key] = SaturatingAdd(now, p.cooldown);
   state_.retries.erase(item.key);
   in_flight_[d.id] = std::move(flight);
   return d;
@@ -200,11 +201,11 @@ std::optional<std::pair<SuppressReason, std::string>> PolicyEngine::Suppression(
   const SafetyConfig& safety = config_->safety;
   for (const MaintenanceWindow& w : safety.maintenance) {
     // In a window when one started within the last `duration`: [start, start + duration).
-    const SysTime start = w.cron.NextAfter(now - w.duration);
+    const SysTime start = w.cron.NextAfter(SaturatingSub(now, w.duration));
     if (start <= now) {
-      return std::pair{
-          SuppressReason::kMaintenance,
-          "maintenance window \"" + w.cron_text + "\" until " + FormatRfc3339(start + w.duration)};
+      return std::pair{SuppressReason::kMaintenance,
+                       "maintenance window \"" + w.cron_text + "\" until " +
+                           FormatRfc3339(SaturatingAdd(start, w.duration))};
     }
   }
   if (auto it = state_.permanent.find(key.target); it != state_.permanent.end()) {
@@ -257,7 +258,7 @@ void PolicyEngine::OnOutcome(const Decision& d, const Outcome& outcome, SysTime 
     case OutcomeKind::kSuccess:
     case OutcomeKind::kFailed:
       // kFailed too: whether it purged is unknown, and repeating it would not help.
-      state_.cooldown_until[key] = now + (p != nullptr ? p->cooldown : Millis{0});
+      state_.cooldown_until[key] = SaturatingAdd(now, p != nullptr ? p->cooldown : Millis{0});
       break;
     case OutcomeKind::kPermanentError:
       restore_cooldown();
@@ -267,7 +268,7 @@ void PolicyEngine::OnOutcome(const Decision& d, const Outcome& outcome, SysTime 
     case OutcomeKind::kTransientError:
       restore_cooldown();
       if (!d.retry && p != nullptr) {
-        state_.retries[key] = PendingRetry{.due = now + config_->scheduler.interval,
+        state_.retries[key] = PendingRetry{.due = SaturatingAdd(now, config_->scheduler.interval),
                                            .connection_name = d.target.connection_name,
                                            .trigger = d.trigger};
       }

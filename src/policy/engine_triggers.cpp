@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "common/saturating_time.h"
 #include "health/selection.h"
 #include "policy/engine.h"
 #include "policy/trigger_text.h"
@@ -192,7 +193,7 @@ void PolicyEngine::OnTableProfile(const std::string& connection_id, const TableR
 SysTime PolicyEngine::FirstSchedulePoint(const PolicyConfig& p, SysTime now) const {
   auto last = state_.schedule_last_fire.find(p.name);
   if (p.when.every) {
-    if (last == state_.schedule_last_fire.end()) return now + *p.when.every;
+    if (last == state_.schedule_last_fire.end()) return SaturatingAdd(now, *p.when.every);
     return NextSchedulePoint(p, last->second, now);
   }
   if (!p.when.cron) return SysTime::max();
@@ -205,7 +206,7 @@ SysTime PolicyEngine::NextSchedulePoint(const PolicyConfig& p, SysTime point, Sy
   if (p.when.every) {
     // The next point of the grid through `point` that lies after now: no catching up.
     const SysTime::duration period = *p.when.every;
-    SysTime next = point + period;
+    SysTime next = SaturatingAdd(point, *p.when.every);
     if (next <= now) next += ((now - next) / period + 1) * period;
     return next;
   }

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 
@@ -44,6 +45,9 @@ const std::map<std::string, std::string>& FirstErrors() {
       {"invalid-bad-duration.yaml",
        "invalid-bad-duration.yaml:14:12: policies[2].when.for: expected a duration like 5m, got "
        "\"five\""},
+      {"invalid-duration-too-long.yaml",
+       "invalid-duration-too-long.yaml:7:15: policies[0].cooldown: must be at most 3650d (10 "
+       "years), got 999999999d"},
       {"invalid-base-url-query.yaml",
        "invalid-base-url-query.yaml:2:13: api.base_url: must not have a query or fragment"},
       {"invalid-base-url-scheme.yaml",
@@ -238,6 +242,45 @@ TEST(ConfigInvalidTest, ReportsEveryProblemInFileOrder) {
       "unhealthy",
   };
   EXPECT_EQ(got, want);
+}
+
+// Every duration key has the same upper bound: a time point computed from it stays far inside
+// the clocks' range (`now + cooldown` overflowed with 999999999d).
+TEST(ConfigInvalidTest, EveryDurationIsAtMostTenYears) {
+  const std::string head = "api:\n  base_url: https://app.hotdata.dev\n";
+  struct Case {
+    std::string yaml;
+    std::string key;
+  };
+  const std::vector<Case> cases = {
+      {"  timeout: {}\n", "api.timeout"},
+      {"  retries: { attempts: 2, backoff: 1s, max_backoff: {} }\n", "api.retries.max_backoff"},
+      {"scheduler:\n  interval: {}\n", "scheduler.interval"},
+      {"scheduler:\n  discovery_interval: {}\n", "scheduler.discovery_interval"},
+      {"policies:\n  - name: p\n    when: { event: schedule, every: {} }\n"
+       "    action: { purge: connection }\n",
+       "policies[0].when.every"},
+      {"policies:\n  - name: p\n    when: { event: unhealthy, for: {} }\n"
+       "    action: { purge: connection }\n",
+       "policies[0].when.for"},
+      {"policies:\n  - name: p\n    when: { event: unhealthy, after_failures: 1 }\n"
+       "    action: { purge: connection }\n    cooldown: {}\n",
+       "policies[0].cooldown"},
+      {"safety:\n  maintenance:\n    - { cron: \"0 3 * * *\", duration: {} }\n",
+       "safety.maintenance[0].duration"},
+  };
+  for (const Case& c : cases) {
+    auto with = [&](const std::string& value) {
+      std::string yaml = c.yaml;
+      yaml.replace(yaml.find("{}"), 2, value);
+      return ParseConfig(head + yaml, "t.yaml");
+    };
+    EXPECT_TRUE(with("3650d").has_value()) << c.key << ": exactly 10 years is allowed";
+    const ConfigResult over = with("3650d1ms");
+    ASSERT_FALSE(over.has_value()) << c.key;
+    EXPECT_EQ(over.error()[0].key, c.key);
+    EXPECT_EQ(over.error()[0].message, "must be at most 3650d (10 years), got 3650d1ms");
+  }
 }
 
 TEST(ConfigInvalidTest, ErrorFieldsAreOneBasedAndNamed) {
