@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <string_view>
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -22,6 +23,48 @@ std::string Timestamp(spdlog::log_clock::time_point t) {
   return buf;
 }
 
+// Appends `text` with its control characters (C0 and DEL) escaped: \n, \r, \t and \xHH. A
+// message holds strings from the API, the config and requests (a connection name, a health
+// error): escaped, none of them can end the line and start a forged one, nor put a journal
+// priority prefix at the start of a line. Bytes from 0x80 up (UTF-8) pass unchanged.
+void AppendEscaped(std::string_view text, spdlog::memory_buf_t& dest) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  size_t plain = 0;  // start of the run not yet appended
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != 0x7f) continue;
+    dest.append(text.data() + plain, text.data() + i);
+    plain = i + 1;
+    const char* escape = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : nullptr;
+    if (escape != nullptr) {
+      dest.append(escape, escape + 2);
+    } else {
+      const char hex[4] = {'\\', 'x', kHex[c >> 4], kHex[c & 0xf]};
+      dest.append(hex, hex + 4);
+    }
+  }
+  dest.append(text.data() + plain, text.data() + text.size());
+}
+
+// `2026-11-25T14:52:28.123Z info message`, the message escaped.
+class TextFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const std::string ts = Timestamp(msg.time);
+    dest.append(ts.data(), ts.data() + ts.size());
+    dest.push_back(' ');
+    const auto level = spdlog::level::to_string_view(msg.level);
+    dest.append(level.data(), level.data() + level.size());
+    dest.push_back(' ');
+    AppendEscaped(std::string_view(msg.payload.data(), msg.payload.size()), dest);
+    dest.push_back('\n');
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<TextFormatter>();
+  }
+};
+
+// JSON escapes control characters itself.
 class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
@@ -66,7 +109,7 @@ class JournalFormatter final : public spdlog::formatter {
         break;
     }
     dest.append(prio, prio + 3);
-    dest.append(msg.payload.data(), msg.payload.data() + msg.payload.size());
+    AppendEscaped(std::string_view(msg.payload.data(), msg.payload.size()), dest);
     dest.push_back('\n');
   }
   std::unique_ptr<spdlog::formatter> clone() const override {
@@ -76,25 +119,33 @@ class JournalFormatter final : public spdlog::formatter {
 
 }  // namespace
 
-std::expected<void, std::string> SetupLogging(const std::string& level, LogFormat format) {
+std::expected<std::shared_ptr<spdlog::logger>, std::string> MakeLogger(
+    const std::string& level, LogFormat format, bool journal,
+    std::shared_ptr<spdlog::sinks::sink> sink) {
   const auto lvl = spdlog::level::from_str(level);
   if (lvl == spdlog::level::off && level != "off") {
     return std::unexpected("--log-level: expected trace, debug, info, warn or error, got \"" +
                            level + "\"");
   }
-  auto logger = std::make_shared<spdlog::logger>("hotdata-monitor",
-                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
-  const char* journal = std::getenv("JOURNAL_STREAM");
+  auto logger = std::make_shared<spdlog::logger>("hotdata-monitor", std::move(sink));
   if (format == LogFormat::kJson) {
     logger->set_formatter(std::make_unique<JsonFormatter>());
-  } else if (journal != nullptr && *journal != '\0') {
+  } else if (journal) {
     logger->set_formatter(std::make_unique<JournalFormatter>());
   } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+    logger->set_formatter(std::make_unique<TextFormatter>());
   }
   logger->set_level(lvl);
   logger->flush_on(spdlog::level::trace);
-  spdlog::set_default_logger(std::move(logger));
+  return logger;
+}
+
+std::expected<void, std::string> SetupLogging(const std::string& level, LogFormat format) {
+  const char* journal = std::getenv("JOURNAL_STREAM");
+  auto logger = MakeLogger(level, format, journal != nullptr && *journal != '\0',
+                           std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  if (!logger) return std::unexpected(logger.error());
+  spdlog::set_default_logger(std::move(*logger));
   return {};
 }
 
