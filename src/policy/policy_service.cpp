@@ -25,7 +25,8 @@ struct Loaded {
 
 // Reads the engine's and the audit log's sections of the state file. Problems are reported,
 // never fatal: an unusable policy section sets the file aside, an unusable audit section is
-// only skipped (the cooldowns in the file stay).
+// only skipped (the cooldowns in the file stay). A file that cannot be read stays: the service
+// reads it again on each pass and saves nothing over it until it has (MergeFileIfChanged).
 Loaded LoadState(const std::string& path, SysTime now, std::optional<std::string>& problem) {
   Loaded loaded;
   if (path.empty()) return loaded;
@@ -213,6 +214,19 @@ void PolicyService::MergeFileIfChanged() {
   if (!stamp || stamp == last_stamp_) return;
   // No file lock needed to read: writers replace the file atomically.
   auto doc = state::Load(options_.state_path, clock_.Now());
+  if (!doc && doc.error().read_failed) {
+    // Read again on the next pass; reported once per distinct problem, not every second.
+    if (doc.error().message != last_read_error_) {
+      spdlog::error("state file: {}; reading it again on each pass, saving nothing over it",
+                    doc.error().message);
+    }
+    last_read_error_ = doc.error().message;
+    return;
+  }
+  if (!last_read_error_.empty()) {
+    spdlog::info("state file: {} read again", options_.state_path);
+    last_read_error_.clear();
+  }
   last_stamp_ = stamp;
   if (!doc) {
     spdlog::error("state file: {}", doc.error().message);
@@ -309,16 +323,17 @@ std::expected<void, std::string> PolicyService::Save() {
   auto file_lock = state::StateLock::Acquire(options_.state_path, kStateLockTimeout);
   if (!file_lock) return std::unexpected(file_lock.error());
   nlohmann::json sections = nlohmann::json::object();
-  if (state::Stamp(options_.state_path) != last_stamp_) {
-    auto doc = state::Load(options_.state_path, clock_.Now());
-    if (doc) {
-      Absorb(*doc);
-      sections = std::move(*doc);
-    } else {
-      spdlog::error("state file: {}", doc.error().message);
-    }
-  } else if (auto doc = state::Load(options_.state_path, clock_.Now())) {
-    sections = std::move(*doc);  // unchanged since we read it: keep its other sections
+  const bool changed = state::Stamp(options_.state_path) != last_stamp_;
+  auto doc = state::Load(options_.state_path, clock_.Now());
+  if (!doc && doc.error().read_failed) {
+    // What cannot be read is not overwritten: its cooldowns and its other owners' sections.
+    return std::unexpected(doc.error().message + "; not saved over a file that could not be read");
+  }
+  if (doc) {
+    if (changed) Absorb(*doc);
+    sections = std::move(*doc);  // keep the sections of the file's other owners
+  } else {
+    spdlog::error("state file: {}", doc.error().message);
   }
   AuditSection audit{.entries = AuditOldestFirst(), .manual_ids = imported_manual_ids_};
   SysTime now;

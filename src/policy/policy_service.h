@@ -77,9 +77,11 @@ class PolicyService {
   // How long a save waits for the operator command line to finish its update of the state file.
   static constexpr auto kStateLockTimeout = std::chrono::seconds(5);
 
-  // Loads the state file. A file that cannot be used is logged, set aside and replaced by an
-  // empty state (LoadProblem() tells); it never stops the daemon. `api` is used by this
-  // service's thread only.
+  // Loads the state file. A file that is not valid state is logged, set aside and replaced by an
+  // empty state (LoadProblem() tells); it never stops the daemon. A file that cannot be read
+  // (EIO, EMFILE, ...) is logged and left in place: each pass reads it again, and no save
+  // overwrites it until one has read it (so no purge is sent meanwhile: its write-ahead fails).
+  // `api` is used by this service's thread only.
   //
   // A save that fails (the state directory turned read-only or full) is counted
   // (on_save_error), logged once until its reason changes or it clears, and monitoring goes
@@ -161,7 +163,8 @@ class PolicyService {
   std::string last_save_error_;
   uint64_t failed_saves_ = 0;                   // in a row, since the last successful save
   std::optional<state::FileStamp> last_stamp_;  // of the file as we last read or wrote it
-  std::set<std::string> imported_manual_ids_;   // ManualAction ids already in audit_
+  std::string last_read_error_;  // why the file last could not be read; empty once it could
+  std::set<std::string> imported_manual_ids_;  // ManualAction ids already in audit_
 
   std::mutex wake_mu_;
   std::condition_variable wake_cv_;

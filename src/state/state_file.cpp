@@ -5,11 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "common/time_format.h"
 
@@ -20,6 +19,18 @@ namespace {
 constexpr size_t kMinProbeBytes = 4096;
 
 std::string Errno(int err) { return std::strerror(err); }
+
+constexpr const char* kSymlink = "it is a symbolic link (not followed)";
+
+bool IsSymlink(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+// Why `path` could not be opened or read: `err` (errno), naming a refused symlink as such.
+std::string ReadProblem(const std::string& path, int err) {
+  return err == ELOOP && IsSymlink(path) ? kSymlink : Errno(err);
+}
 
 std::string DirectoryOf(const std::string& path) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
@@ -45,14 +56,25 @@ bool WriteAll(int fd, const std::string& data) {
 void KeepOwner(int fd, const std::string& path) {
   if (::geteuid() != 0) return;
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 && ::stat(DirectoryOf(path).c_str(), &st) != 0) return;
+  if (::lstat(path.c_str(), &st) != 0 && ::stat(DirectoryOf(path).c_str(), &st) != 0) return;
   if (st.st_uid != 0 || st.st_gid != 0) (void)::fchown(fd, st.st_uid, st.st_gid);
 }
 
 // Writes `text` to `<path>.tmp` and syncs it; on failure removes it and says why.
 std::expected<void, std::string> WriteTemp(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // Created exclusively and never through a symlink: whoever may write the directory cannot make
+  // this write (or the fchown after it) land on another file. Writers hold StateLock, so what
+  // is there already is left by a crash, or planted: it is removed (a symlink itself, not its
+  // target), and the name taken afresh.
+  constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = ::open(tmp.c_str(), kFlags, 0600);
+  if (fd < 0 && errno == EEXIST) {
+    if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) {
+      return std::unexpected("cannot write " + tmp + ": " + Errno(errno));
+    }
+    fd = ::open(tmp.c_str(), kFlags, 0600);
+  }
   if (fd < 0) return std::unexpected("cannot write " + tmp + ": " + Errno(errno));
   KeepOwner(fd, path);
   const bool written = WriteAll(fd, text);
@@ -78,6 +100,34 @@ std::optional<std::string> CheckEnvelope(const nlohmann::json& doc) {
            std::to_string(kStateVersion);
   }
   return std::nullopt;
+}
+
+// Reads all of `path`, riding over short reads and EINTR.
+std::expected<std::string, int> ReadWholeFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return std::unexpected(errno);
+  std::string content;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      return std::unexpected(err);
+    }
+    if (n == 0) break;
+    content.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return content;
+}
+
+std::atomic<FileReader> g_reader{nullptr};
+
+std::expected<std::string, int> ReadFile(const std::string& path) {
+  const FileReader reader = g_reader.load();
+  return reader != nullptr ? reader(path) : ReadWholeFile(path);
 }
 
 LoadError Reject(const std::string& path, const std::string& why, SysTime now) {
@@ -109,24 +159,19 @@ std::expected<std::string, std::string> SetAside(const std::string& path, SysTim
   return target;
 }
 
-std::expected<nlohmann::json, LoadError> Load(const std::string& path, SysTime now) {
-  std::error_code dir_ec;
-  if (std::filesystem::is_directory(path, dir_ec)) {
-    return std::unexpected(Reject(path, "cannot read: it is a directory", now));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec) && !ec) return nlohmann::json::object();
-    return std::unexpected(Reject(path, "cannot read: " + Errno(err), now));
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return std::unexpected(Reject(path, "cannot read: " + Errno(errno), now));
-  in.close();
+FileReader SetFileReaderForTesting(FileReader reader) { return g_reader.exchange(reader); }
 
-  nlohmann::json doc = nlohmann::json::parse(buffer.str(), nullptr, /*allow_exceptions=*/false);
+std::expected<nlohmann::json, LoadError> Load(const std::string& path, SysTime now) {
+  auto content = ReadFile(path);
+  if (!content) {
+    if (content.error() == ENOENT) return nlohmann::json::object();
+    // Not a sign of a damaged file: it stays where it is, to be read again.
+    return std::unexpected(
+        LoadError{.message = path + ": cannot read: " + ReadProblem(path, content.error()),
+                  .read_failed = true});
+  }
+
+  nlohmann::json doc = nlohmann::json::parse(*content, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return std::unexpected(Reject(path, "not valid JSON", now));
   if (auto why = CheckEnvelope(doc)) return std::unexpected(Reject(path, *why, now));
   doc.erase("version");
@@ -143,6 +188,7 @@ std::expected<void, std::string> Save(const std::string& path, const nlohmann::j
   // Replace invalid UTF-8 rather than throw: names come from the API.
   const std::string text = doc.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 
+  if (IsSymlink(path)) return std::unexpected("cannot write " + path + ": " + kSymlink);
   const std::string tmp = path + ".tmp";
   if (auto written = WriteTemp(path, text); !written) return written;
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -163,15 +209,11 @@ std::expected<void, std::string> Save(const std::string& path, const nlohmann::j
 
 std::expected<void, std::string> CheckUsable(const std::string& path) {
   size_t size = kMinProbeBytes;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    struct stat st {};
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-      size = std::max(size, static_cast<size_t>(st.st_size));
-    }
-    ::close(fd);
-  } else if (errno != ENOENT) {
-    return std::unexpected("cannot read " + path + ": " + Errno(errno));
+  auto content = ReadFile(path);
+  if (content) {
+    size = std::max(size, content->size());
+  } else if (content.error() != ENOENT) {
+    return std::unexpected("cannot read " + path + ": " + ReadProblem(path, content.error()));
   }
   if (auto written = WriteTemp(path, std::string(size, ' ')); !written) return written;
   ::unlink((path + ".tmp").c_str());

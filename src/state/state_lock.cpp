@@ -15,8 +15,21 @@ std::expected<StateLock, std::string> StateLock::Acquire(const std::string& stat
                                                          std::chrono::milliseconds timeout) {
   const std::string lock_path = state_path + ".lock";
   // Read-only is enough for flock, so a lock file created by root serves the daemon's user too.
-  const int fd = ::open(lock_path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return std::unexpected("cannot open " + lock_path + ": " + std::strerror(errno));
+  // Never through a symlink (O_CREAT would create its target), nor blocking on a planted FIFO.
+  const int fd =
+      ::open(lock_path.c_str(), O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const int err = errno;
+    struct stat st {};
+    const bool link = err == ELOOP && ::lstat(lock_path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+    return std::unexpected("cannot open " + lock_path + ": " +
+                           (link ? "it is a symbolic link (not followed)" : std::strerror(err)));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return std::unexpected("cannot open " + lock_path + ": not a regular file");
+  }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return StateLock(fd);

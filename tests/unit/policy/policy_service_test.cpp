@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -128,6 +130,47 @@ TEST_F(PolicyServiceTest, UnusableStateFileIsReportedSetAsideAndReplaced) {
     if (entry.path().filename().string().starts_with("state.json.corrupt-")) ++set_aside;
   }
   EXPECT_EQ(set_aside, 2);
+}
+
+// A read error (EIO, injected through the state module's reader) is not a damaged file: the file
+// stays where it is, is not overwritten, and its cooldown holds once it reads again.
+TEST_F(PolicyServiceTest, AReadErrorNeverSetsTheFileAsideOrOverwritesIt) {
+  {
+    auto first = Make();
+    first->OnDiscovery(Fleet(), clock_.Now());
+    first->OnCheck(Answer(false));
+    first->RunOnce();
+    ASSERT_EQ(api_->Calls(), std::vector<std::string>{"connection c1"});
+  }
+  auto read = [&] {
+    std::ifstream in(path_);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  const std::string saved = read();
+  clock_.Advance(std::chrono::minutes(1));
+  const state::FileReader previous = state::SetFileReaderForTesting(
+      [](const std::string&) -> std::expected<std::string, int> { return std::unexpected(EIO); });
+  auto service = Make();
+  ASSERT_TRUE(service->LoadProblem().has_value());
+  EXPECT_EQ(*service->LoadProblem(), path_ + ": cannot read: Input/output error");
+  service->OnDiscovery(Fleet(), clock_.Now());
+  service->OnCheck(Answer(false));
+  service->RunOnce();
+  EXPECT_TRUE(api_->Calls().empty()) << "no purge while the cooldowns on disk are unknown";
+  EXPECT_FALSE(service->Save().has_value()) << "a save would overwrite what it could not read";
+  EXPECT_EQ(read(), saved) << "neither set aside nor overwritten";
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(dir_)) files.push_back(entry.path().filename());
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"state.json", "state.json.lock"}));
+  // Readable again: the cooldown of the first run holds the next episode.
+  state::SetFileReaderForTesting(previous);
+  Relapse(*service);
+  EXPECT_TRUE(api_->Calls().empty());
+  EXPECT_EQ(service->StatusJson("c1")[0]["cooldown_until"], "2023-11-14T22:43:20Z");
+  EXPECT_TRUE(service->Save().has_value());
 }
 
 TEST_F(PolicyServiceTest, PolledFleetSnapshotsReachTheEngineAsDiscoveries) {

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -147,12 +149,97 @@ TEST_F(StateFileTest, PathBelowARegularFileGivesAnErrorValue) {
   EXPECT_EQ(saved.error(), "cannot write " + path_ + "/state.json.tmp: Not a directory");
 }
 
-TEST_F(StateFileTest, DirectoryInPlaceOfTheFileIsReportedAndSetAside) {
+// Only a file that is not valid state is set aside: a directory in its place cannot be read,
+// which is an error to report, never a reason to move it.
+TEST_F(StateFileTest, DirectoryInPlaceOfTheFileIsAReadErrorAndStaysInPlace) {
   fs::create_directories(path_);
   auto loaded = Load(path_, kT0);
   ASSERT_FALSE(loaded.has_value());
-  EXPECT_NE(loaded.error().message.find("cannot read: it is a directory"), std::string::npos);
-  EXPECT_TRUE(fs::is_directory(path_ + ".corrupt-1700000000"));
+  EXPECT_EQ(loaded.error().message, path_ + ": cannot read: Is a directory");
+  EXPECT_TRUE(loaded.error().read_failed);
+  EXPECT_TRUE(loaded.error().set_aside_path.empty());
+  EXPECT_EQ(Files(), std::vector<std::string>{"state.json"});
+  EXPECT_TRUE(fs::is_directory(path_));
+}
+
+// Makes every read of the state module fail with `err` while it lives.
+class FailingReads {
+ public:
+  explicit FailingReads(int err) {
+    error_ = err;
+    previous_ = SetFileReaderForTesting([](const std::string&) -> std::expected<std::string, int> {
+      return std::unexpected(error_);
+    });
+  }
+  ~FailingReads() { SetFileReaderForTesting(previous_); }
+
+ private:
+  static inline int error_ = 0;
+  FileReader previous_ = nullptr;
+};
+
+TEST_F(StateFileTest, ReadErrorsLeaveTheFileInPlace) {
+  const std::string content = "{\"version\": 1, \"policy\": {}}";
+  Write(content);
+  for (const int err : {EIO, EMFILE, EACCES, ENOMEM}) {
+    SCOPED_TRACE(err);
+    FailingReads fault(err);
+    auto loaded = Load(path_, kT0);
+    ASSERT_FALSE(loaded.has_value());
+    EXPECT_EQ(loaded.error().message, path_ + ": cannot read: " + std::strerror(err));
+    EXPECT_TRUE(loaded.error().read_failed);
+    EXPECT_TRUE(loaded.error().set_aside_path.empty());
+    EXPECT_EQ(Files(), std::vector<std::string>{"state.json"}) << "nothing set aside";
+    EXPECT_EQ(Read(path_), content);
+  }
+  auto loaded = Load(path_, kT0);
+  ASSERT_TRUE(loaded.has_value()) << "read again once the fault is gone";
+  EXPECT_EQ(*loaded, (nlohmann::json{{"policy", nlohmann::json::object()}}));
+}
+
+TEST_F(StateFileTest, CheckUsableReadsTheWholeFile) {
+  Write("{\"version\": 1}");
+  FailingReads fault(EIO);
+  auto usable = CheckUsable(path_);
+  ASSERT_FALSE(usable.has_value());
+  EXPECT_EQ(usable.error(), "cannot read " + path_ + ": Input/output error");
+  EXPECT_EQ(Files(), std::vector<std::string>{"state.json"});
+}
+
+// Whoever may write the state directory must not make a save (the operator command line runs
+// as root) write, truncate or chown another file through a symlink named state.json.tmp.
+TEST_F(StateFileTest, SaveAndCheckNeverWriteThroughASymlinkedTempFile) {
+  const std::string victim = (dir_ / "victim").string();
+  std::ofstream(victim) << "precious";
+  fs::create_symlink(victim, path_ + ".tmp");
+  ASSERT_TRUE(CheckUsable(path_).has_value());
+  EXPECT_EQ(Read(victim), "precious");
+  fs::create_symlink(victim, path_ + ".tmp");
+  ASSERT_TRUE(Save(path_, {{"n", 1}}, kT0).has_value());
+  EXPECT_EQ(Read(victim), "precious");
+  EXPECT_FALSE(fs::is_symlink(path_)) << "the link was not renamed into place";
+  EXPECT_EQ((*Load(path_, kT0))["n"], 1);
+  EXPECT_EQ(Files(), (std::vector<std::string>{"state.json", "victim"}));
+}
+
+// A state path that is a symlink is refused: not read, not written, not set aside.
+TEST_F(StateFileTest, ASymlinkedStatePathIsRefused) {
+  const std::string real = (dir_ / "real.json").string();
+  std::ofstream(real) << "{\"version\": 1, \"n\": 1}";
+  fs::create_symlink(real, path_);
+  auto loaded = Load(path_, kT0);
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_EQ(loaded.error().message, path_ + ": cannot read: it is a symbolic link (not followed)");
+  EXPECT_TRUE(loaded.error().read_failed);
+  auto usable = CheckUsable(path_);
+  ASSERT_FALSE(usable.has_value());
+  EXPECT_EQ(usable.error(), "cannot read " + path_ + ": it is a symbolic link (not followed)");
+  auto saved = Save(path_, {{"n", 2}}, kT0);
+  ASSERT_FALSE(saved.has_value());
+  EXPECT_EQ(saved.error(), "cannot write " + path_ + ": it is a symbolic link (not followed)");
+  EXPECT_TRUE(fs::is_symlink(path_));
+  EXPECT_EQ(Read(real), "{\"version\": 1, \"n\": 1}");
+  EXPECT_EQ(Files(), (std::vector<std::string>{"real.json", "state.json"}));
 }
 
 TEST_F(StateFileTest, CheckUsableLeavesNothingBehindAndTheFileAsItWas) {

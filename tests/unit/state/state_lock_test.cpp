@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "state/state_file.h"
 
@@ -27,6 +28,23 @@ class StateLockTest : public ::testing::Test {
   fs::path dir_;
   std::string path_;
 };
+
+// A lock file that is a symlink is refused, dangling (open with O_CREAT would create its target)
+// or not.
+TEST_F(StateLockTest, ASymlinkedLockFileIsRefused) {
+  const fs::path target = dir_ / "elsewhere";
+  fs::create_symlink(target, path_ + ".lock");
+  auto dangling = StateLock::Acquire(path_, std::chrono::milliseconds(0));
+  ASSERT_FALSE(dangling.has_value());
+  EXPECT_EQ(dangling.error(),
+            "cannot open " + path_ + ".lock: it is a symbolic link (not followed)");
+  EXPECT_FALSE(fs::exists(target)) << "nothing created through the link";
+  fs::create_directories(dir_ / "d");
+  fs::remove(path_ + ".lock");
+  fs::create_symlink(dir_ / "d" / "existing", path_ + ".lock");
+  { std::ofstream(dir_ / "d" / "existing") << "x"; }
+  EXPECT_FALSE(StateLock::Acquire(path_, std::chrono::milliseconds(0)).has_value());
+}
 
 TEST_F(StateLockTest, ASecondHolderWaitsAndTimesOutWhileTheFirstHoldsIt) {
   auto first = StateLock::Acquire(path_, std::chrono::milliseconds(0));
