@@ -168,6 +168,39 @@ TEST_F(StartupErrorsTest, StateFileUnreadableIsNotSetAside) {
   EXPECT_TRUE(fs::exists(State())) << "its cooldowns are kept for when it is readable again";
 }
 
+// Whoever may write the state directory must not redirect the daemon's writes (or a root-run
+// operator command's) elsewhere: a state file or lock file that is a symlink stops the start.
+TEST_F(StartupErrorsTest, StateFileThatIsASymlinkIsRefused) {
+  const std::string other = (state_dir_ / "other.json").string();
+  std::ofstream(other) << R"({"version": 1, "policy": {}})";
+  fs::create_symlink(other, State());
+  ExpectStartError(RunBinary(Config(token_, State())),
+                   "state_file " + State() + ": cannot read " + State() +
+                       ": it is a symbolic link (not followed)");
+  EXPECT_TRUE(fs::is_symlink(State()));
+}
+
+TEST_F(StartupErrorsTest, StateLockFileThatIsASymlinkIsRefused) {
+  const std::string other = (state_dir_ / "other").string();
+  fs::create_symlink(other, State() + ".lock");
+  ExpectStartError(RunBinary(Config(token_, State())),
+                   "state_file " + State() + ": cannot open " + State() +
+                       ".lock: it is a symbolic link (not followed)");
+  EXPECT_FALSE(fs::exists(other)) << "nothing created through the link";
+}
+
+// A state file that cannot be read is kept for when it can, not set aside as if damaged.
+TEST_F(StartupErrorsTest, StateFileThatIsADirectoryIsRefusedNotSetAside) {
+  fs::create_directories(State());
+  ExpectStartError(RunBinary(Config(token_, State())),
+                   "state_file " + State() + ": cannot read " + State() + ": Is a directory");
+  EXPECT_TRUE(fs::is_directory(State()));
+  for (const auto& entry : fs::directory_iterator(state_dir_)) {
+    EXPECT_FALSE(entry.path().filename().string().starts_with("state.json.corrupt"))
+        << entry.path();
+  }
+}
+
 TEST_F(StartupErrorsTest, StateDirectoryOnAReadOnlyFileSystem) {
   std::string why;
   if (!MountStateDir(MS_RDONLY, why)) GTEST_SKIP() << why;
