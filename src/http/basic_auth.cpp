@@ -111,9 +111,16 @@ bool BasicAuthChecker::Check(std::string_view authorization) const {
       if (now_() < it->second) return true;
       cache_.erase(it);
     }
+    if (pending_ >= kMaxPendingVerifications) {
+      ++overflows_;
+      return false;
+    }
+    ++pending_;
   }
-  if (!Verify(creds->user, creds->password)) return false;
+  const bool verified = Verify(creds->user, creds->password);
   std::lock_guard lock(mu_);
+  --pending_;
+  if (!verified) return false;
   const auto now = now_();
   if (cache_.size() >= kCacheMaxEntries) {
     std::erase_if(cache_, [&](const auto& entry) { return entry.second <= now; });
@@ -156,6 +163,11 @@ bool BasicAuthChecker::Verify(std::string_view user, std::string_view password) 
 uint64_t BasicAuthChecker::Verifications() const {
   std::lock_guard lock(mu_);
   return verifications_;
+}
+
+uint64_t BasicAuthChecker::Overflows() const {
+  std::lock_guard lock(mu_);
+  return overflows_;
 }
 
 }  // namespace hdm

@@ -5,8 +5,11 @@
 // remembered for kCacheTtl, keyed by a SHA-256 of the credentials: a scrape every 15 s pays one
 // bcrypt a minute, not one per scrape. Failures are never cached (nothing for a guesser to
 // fill), and bcrypt runs one at a time, so a flood of wrong passwords costs one core at most
-// while cached credentials still pass. A wrong user name still pays the bcrypt, so timing does
-// not tell user names apart; the final comparisons are constant-time.
+// while cached credentials still pass. At most kMaxPendingVerifications requests wait for or run
+// a bcrypt at once; beyond them an uncached check fails at once (401) instead of holding one of
+// the server's worker threads in the queue, so a flood of wrong passwords cannot take every
+// worker from authorised scrapes (whose credentials are cached). A wrong user name still pays the
+// bcrypt, so timing does not tell user names apart; the final comparisons are constant-time.
 //
 // Thread-safe. Immutable apart from the cache; a reload builds a new checker.
 #pragma once
@@ -31,6 +34,7 @@ class BasicAuthChecker {
   using SteadyNow = std::function<std::chrono::steady_clock::time_point()>;
   static constexpr auto kCacheTtl = std::chrono::seconds(60);
   static constexpr size_t kCacheMaxEntries = 64;
+  static constexpr int kMaxPendingVerifications = 4;
 
   // `bcrypt_hash` must be a `$2a$`, `$2b$` or `$2y$` hash that libxcrypt accepts; the error says
   // why not (never quoting it). `now` replaces the steady clock in tests.
@@ -43,6 +47,8 @@ class BasicAuthChecker {
 
   // How many bcrypt computations ran (cache misses), for tests.
   uint64_t Verifications() const;
+  // How many uncached checks failed at once because kMaxPendingVerifications were under way.
+  uint64_t Overflows() const;
 
  private:
   BasicAuthChecker(std::string username, std::string bcrypt_hash, SteadyNow now);
@@ -56,6 +62,8 @@ class BasicAuthChecker {
   mutable std::mutex mu_;
   mutable std::map<Digest, std::chrono::steady_clock::time_point> cache_;  // Guarded by mu_.
   mutable uint64_t verifications_ = 0;                                     // Guarded by mu_.
+  mutable int pending_ = 0;         // checks waiting for or running a bcrypt; guarded by mu_
+  mutable uint64_t overflows_ = 0;  // Guarded by mu_.
 };
 
 // Decodes the credentials of a `Basic` Authorization header value into user and password (split

@@ -13,8 +13,7 @@
 
 namespace hdm {
 
-Connection::Connection(int fd, SSL* ssl, std::chrono::milliseconds write_timeout)
-    : fd_(fd), ssl_(ssl), write_timeout_(write_timeout) {
+Connection::Connection(int fd, SSL* ssl) : fd_(fd), ssl_(ssl) {
   fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) | O_NONBLOCK);
 }
 
@@ -121,13 +120,13 @@ ssize_t Connection::Read(char* ptr, size_t size) {
   }
 }
 
-bool Connection::WriteAll(std::string_view data) {
+bool Connection::WriteAll(std::string_view data, Clock::time_point deadline) {
   while (!data.empty()) {
     short wait = 0;
     const ssize_t n = SendOnce(data.data(), data.size(), wait);
     if (n > 0) {
       data.remove_prefix(static_cast<size_t>(n));
-    } else if (n == 0 || wait == 0 || !Wait(wait, Clock::now() + write_timeout_)) {
+    } else if (n == 0 || wait == 0 || !Wait(wait, deadline)) {
       return false;
     }
   }

@@ -1,8 +1,8 @@
 // Connection: one accepted client socket of the monitor's server (non-blocking, optionally under
 // TLS): the bytes in and out of the server's exchanges.
 //
-// Reads wait at most until the read deadline that the caller sets for each request, however the
-// bytes trickle in; each wait to write lasts at most the write timeout.
+// Reads wait at most until the read deadline that the caller sets for each request, and writes
+// until the deadline it gives for each response, however slowly the bytes trickle in or out.
 //
 // Used by one thread at a time.
 #pragma once
@@ -22,7 +22,7 @@ class Connection final {
   using Clock = std::chrono::steady_clock;
 
   // Takes `fd` (made non-blocking here) and `ssl` (null for plain HTTP; set up on `fd`).
-  Connection(int fd, SSL* ssl, std::chrono::milliseconds write_timeout);
+  Connection(int fd, SSL* ssl);
   ~Connection();  // closes the socket (after a TLS close_notify when it can)
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -42,9 +42,8 @@ class Connection final {
   // Up to `size` bytes, waiting for the first until the read deadline: the count (> 0), 0 at the
   // end of the stream, or -1 on an error or when the deadline passed.
   ssize_t Read(char* ptr, size_t size);
-  // Writes all of `data`; false on an error or when the client takes no byte for longer than
-  // the write timeout.
-  bool WriteAll(std::string_view data);
+  // Writes all of `data` by `deadline`; false on an error or when the deadline passed first.
+  bool WriteAll(std::string_view data, Clock::time_point deadline);
   // The client's numeric address ("127.0.0.1", "::1"); "" when unknown. Looked up once.
   const std::string& RemoteAddress();
   int socket() const { return fd_; }
@@ -60,7 +59,6 @@ class Connection final {
 
   const int fd_;
   SSL* const ssl_;
-  const std::chrono::milliseconds write_timeout_;
   Clock::time_point read_deadline_ = Clock::now();
   Clock::time_point arrived_ = Clock::now();
   std::string remote_address_;

@@ -63,7 +63,7 @@ void ConnectionManager::Adopt(int fd) {
     }
   }
   auto e = std::make_unique<Entry>(Entry{.parser = RequestParser(limits_.request)});
-  e->conn = std::make_unique<Connection>(fd, ssl, limits_.write_timeout);
+  e->conn = std::make_unique<Connection>(fd, ssl);
   if (tls_ != nullptr && ssl == nullptr) return Drop(std::move(e));
   Park(std::move(e), Clock::now() + limits_.read_timeout);
 }
@@ -209,7 +209,7 @@ bool ConnectionManager::ServeRequests(Entry& e) {
       std::lock_guard lock(mu_);
       last = last || stopping_;
     }
-    if (!serve_(*e.conn, e.parser, last)) return false;
+    if (!serve_(*e.conn, e.parser, last, limits_.write_timeout)) return false;
   }
   return true;
 }

@@ -42,8 +42,10 @@ struct ConnectionLimits {
   // For a request to arrive whole once its first byte is there; also how long a new connection
   // may stay silent, and how long a TLS handshake may take.
   std::chrono::milliseconds read_timeout{10'000};
-  std::chrono::milliseconds idle_timeout{2'000};    // keep-alive: wait for the next request
-  std::chrono::milliseconds write_timeout{10'000};  // each wait for the client to take bytes
+  std::chrono::milliseconds idle_timeout{2'000};  // keep-alive: wait for the next request
+  // For a whole response to be written, however slowly the client reads (Prometheus gives up
+  // on a scrape after its scrape_timeout, 10 s by default, anyway).
+  std::chrono::milliseconds write_timeout{10'000};
   int max_requests_per_connection = 100;
   std::chrono::milliseconds worker_idle_exit{10'000};  // an idle worker thread exits after this
   RequestLimits request;  // sizes of a request line, its header fields and body
@@ -52,9 +54,11 @@ struct ConnectionLimits {
 class ConnectionManager {
  public:
   // Reads one request from `c` through `parser` (which keeps the bytes of a pipelined next one)
-  // and answers it, with "Connection: close" when `last`. True: the connection stays open for
-  // another request; false: it is to be closed (an error, the client's wish, or `last`).
-  using ServeOne = std::function<bool(Connection& c, RequestParser& parser, bool last)>;
+  // and answers it within `write_timeout`, with "Connection: close" when `last`. True: the
+  // connection stays open for another request; false: it is to be closed (an error, the
+  // client's wish, `last`, or the answer not written in time).
+  using ServeOne = std::function<bool(Connection& c, RequestParser& parser, bool last,
+                                      std::chrono::milliseconds write_timeout)>;
 
   // `tls`: the context of TLS connections, null for plain HTTP; must outlive this.
   ConnectionManager(ConnectionLimits limits, SSL_CTX* tls, ServeOne serve);

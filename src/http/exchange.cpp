@@ -37,19 +37,21 @@ bool SafeField(const std::string& name, const std::string& value) {
 
 bool NoBodyStatus(int status) { return status < 200 || status == 204 || status == 304; }
 
-bool WriteResponse(Connection& c, const Request& req, const Response& res, bool keep_alive) {
+bool WriteResponse(Connection& c, const Request& req, const Response& res, bool keep_alive,
+                   Connection::Clock::time_point deadline) {
   std::string out = FormatResponseHead(res, keep_alive, keep_alive && req.minor_version == 0);
   const std::string_view body =
       NoBodyStatus(res.status) || req.method == "HEAD" ? std::string_view() : res.Body();
   if (body.size() <= kInlineBody) {
     out += body;
-    return c.WriteAll(out);
+    return c.WriteAll(out, deadline);
   }
-  return c.WriteAll(out) && c.WriteAll(body);
+  return c.WriteAll(out, deadline) && c.WriteAll(body, deadline);
 }
 
 // The answer to a request that could not be parsed: always closes.
-void WriteRefusal(Connection& c, const RequestParser& parser) {
+void WriteRefusal(Connection& c, const RequestParser& parser,
+                  Connection::Clock::time_point deadline) {
   Response res;
   res.SetText(parser.error_status(),
               std::string(ReasonPhrase(parser.error_status())) + ": " + parser.error() + "\n");
@@ -57,7 +59,7 @@ void WriteRefusal(Connection& c, const RequestParser& parser) {
                 parser.error_status(), parser.error());
   Request req;  // what was parsed may be partial: answer as to a GET
   req.method = "GET";
-  WriteResponse(c, req, res, false);
+  WriteResponse(c, req, res, false, deadline);
 }
 
 void Handle(const ExchangeHandler& handler, const Request& req, Response& res) {
@@ -113,7 +115,8 @@ std::string FormatResponseHead(const Response& res, bool keep_alive, bool http10
 }
 
 bool ServeExchange(Connection& c, RequestParser& parser, bool last,
-                   const ExchangeHandler& handler) {
+                   std::chrono::milliseconds write_timeout, const ExchangeHandler& handler) {
+  const auto deadline = [write_timeout] { return Connection::Clock::now() + write_timeout; };
   char buf[kReadChunk];
   for (bool done = false; !done;) {
     switch (parser.Parse()) {
@@ -121,7 +124,7 @@ bool ServeExchange(Connection& c, RequestParser& parser, bool last,
         done = true;
         break;
       case RequestParser::Result::kError:
-        WriteRefusal(c, parser);
+        WriteRefusal(c, parser, deadline());
         return false;
       case RequestParser::Result::kHead: {
         Request& req = parser.request();
@@ -129,10 +132,12 @@ bool ServeExchange(Connection& c, RequestParser& parser, bool last,
         req.remote_address = c.RemoteAddress();
         Response res;
         if (handler.head && !handler.head(req, parser, res)) {
-          WriteResponse(c, req, res, false);
+          WriteResponse(c, req, res, false, deadline());
           return false;
         }
-        if (req.expects_continue && !c.WriteAll("HTTP/1.1 100 Continue\r\n\r\n")) return false;
+        if (req.expects_continue && !c.WriteAll("HTTP/1.1 100 Continue\r\n\r\n", deadline())) {
+          return false;
+        }
         break;
       }
       case RequestParser::Result::kIncomplete: {
@@ -149,7 +154,7 @@ bool ServeExchange(Connection& c, RequestParser& parser, bool last,
   Response res;
   Handle(handler, req, res);
   const bool keep_alive = req.keep_alive && !last;
-  const bool written = WriteResponse(c, req, res, keep_alive);
+  const bool written = WriteResponse(c, req, res, keep_alive, deadline());
   parser.Next();
   return written && keep_alive;
 }

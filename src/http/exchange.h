@@ -24,9 +24,11 @@ struct ExchangeHandler {
   std::function<void(const Request& req, Response& res)> handle;
 };
 
-// Serves one request from `c`. True when the connection may stay open for another: the client
-// did not ask to close, `last` is false and everything was written.
-bool ServeExchange(Connection& c, RequestParser& parser, bool last, const ExchangeHandler& handler);
+// Serves one request from `c`, its answer written within `write_timeout` (or the connection is
+// closed). True when the connection may stay open for another: the client did not ask to close,
+// `last` is false and everything was written.
+bool ServeExchange(Connection& c, RequestParser& parser, bool last,
+                   std::chrono::milliseconds write_timeout, const ExchangeHandler& handler);
 
 // The status line and header fields of `res` for a request with `method` (HEAD: no body follows,
 // but Content-Length tells the size it would have), ending with the empty line. `keep_alive`

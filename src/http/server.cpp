@@ -252,8 +252,9 @@ std::expected<int, std::string> HttpServer::Start(const std::string& listen,
   impl_->listener = std::move(*listener);
   impl_->connections = std::make_unique<ConnectionManager>(
       impl_->limits, impl_->ssl_ctx.get(),
-      [impl = impl_.get()](Connection& c, RequestParser& parser, bool last) {
-        return ServeExchange(c, parser, last, impl->exchange);
+      [impl = impl_.get()](Connection& c, RequestParser& parser, bool last,
+                           std::chrono::milliseconds write_timeout) {
+        return ServeExchange(c, parser, last, write_timeout, impl->exchange);
       });
   impl_->listener->Start([impl = impl_.get()](int fd) { impl->connections->Adopt(fd); });
   return impl_->listener->port();

@@ -22,6 +22,7 @@
 #include "http/elastic_pool.h"
 #include "http/server.h"
 #include "integration/harness.h"
+#include "integration/raw_client.h"
 
 namespace hdm::testing {
 namespace {
@@ -32,52 +33,6 @@ using std::chrono::milliseconds;
 double MsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
-
-// A TCP client of 127.0.0.1:port that does what httplib's client cannot: connect and say
-// nothing, or send a request a few bytes at a time.
-class RawClient {
- public:
-  explicit RawClient(int port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  }
-  ~RawClient() { ::close(fd_); }
-  RawClient(const RawClient&) = delete;
-  RawClient& operator=(const RawClient&) = delete;
-
-  bool connected() const { return connected_; }
-  bool Send(std::string_view bytes) {
-    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-           static_cast<ssize_t>(bytes.size());
-  }
-  // What arrives until the server closes the connection (`closed` set), `enough` arrived (when
-  // not empty), or `limit` passes.
-  std::string Read(milliseconds limit, bool& closed, std::string_view enough = {}) {
-    std::string out;
-    closed = false;
-    const auto deadline = Clock::now() + limit;
-    while (Clock::now() < deadline && (enough.empty() || out.find(enough) == std::string::npos)) {
-      pollfd p{.fd = fd_, .events = POLLIN, .revents = 0};
-      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-      if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 1))) <= 0) continue;
-      char buf[4096];
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) {
-        closed = true;
-        break;
-      }
-      out.append(buf, static_cast<size_t>(n));
-    }
-    return out;
-  }
-
- private:
-  int fd_;
-  bool connected_ = false;
-};
 
 // Clients that connect and send nothing, and clients that send a request one byte at a time,
 // a byte every `pace` round the set, until destroyed. `drip` is what they drip (an HTTP request
