@@ -134,8 +134,9 @@ DaemonHarness::Reply DaemonHarness::Get(const std::string& path, bool gzip) {
   cli.set_read_timeout(5, 0);
   cli.set_keep_alive(false);
   cli.set_decompress(true);
-  httplib::Headers headers;
-  if (gzip) headers.emplace("Accept-Encoding", "gzip");
+  // Exactly what this request accepts: without an Accept-Encoding of ours, cpp-httplib 0.12 and
+  // later (Debian 13) send "br, gzip, deflate" of their own; 0.11 (Debian 12) sends none.
+  httplib::Headers headers{{"Accept-Encoding", gzip ? "gzip" : "identity"}};
   auto res = cli.Get(path, headers);
   if (!res) return {};
   return {res->status, res->body, res->get_header_value("Content-Encoding")};
