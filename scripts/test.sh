@@ -1,13 +1,36 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test: unit, integration and end-to-end
-# (ctest), under AddressSanitizer+UndefinedBehaviorSanitizer; then the scheduler, daemon, policy
-# loop and fault tests again under ThreadSanitizer; then every libFuzzer target for a short,
-# bounded time. `--quick` builds without sanitizers and skips the TSan and fuzzing passes.
+# Installs what is missing, builds, and runs every test on this machine's Debian release (12 or
+# 13) and on the other one:
+#  1. unit, integration and end-to-end (ctest), under AddressSanitizer+UndefinedBehaviorSanitizer
+#     (build-asan/, which also holds the libFuzzer targets);
+#  2. the scheduler, daemon, policy loop, HTTP and fault tests again under ThreadSanitizer
+#     (build-tsan/);
+#  3. every libFuzzer target for 15 s, built from build-asan's objects;
+#  4. the .deb of this release (build-debianNN/, RelWithDebInfo), installed with apt-get into a
+#     fresh copy of a pristine minbase root of this release, where it must run --version and
+#     --check-config on the shipped config;
+#  5. the other release (Debian 13 on a Debian 12 machine, and the reverse) in a debootstrap root
+#     cached under /var/cache/hotdata-monitor: its whole ctest suite (RelWithDebInfo, warnings
+#     are errors), its .deb, and that .deb installed into a fresh copy of its pristine root.
+#     scripts/debian-root.sh does this (and can run each step alone).
+# Steps 4 and 5 need root and Debian's archive; without them the run fails, it never skips.
+# `--quick` builds without sanitizers and runs ctest only (no TSan, fuzzing, .deb or other root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${JOBS:-2}"
+export JOBS="$jobs"
 
 scripts/install-deps.sh --test
+
+# step TEXT: starts a step; the previous one's time is printed first.
+step_name=""
+step_start=$SECONDS
+step() {
+  [[ -n "$step_name" ]] && echo "== $step_name: done in $((SECONDS - step_start)) s"
+  step_name="$*"
+  step_start=$SECONDS
+  echo "== $*"
+}
 
 # run_suite DIR "CMAKE ARGS" "TARGETS (empty: all)" "CTEST REGEX (empty: all)"
 run_suite() {
@@ -26,12 +49,21 @@ if [[ "${1:-}" == "--quick" ]]; then
   exit 0
 fi
 
-echo "== every test under ASan+UBSan"
+# shellcheck disable=SC1091
+host_release="$(. /etc/os-release && echo "${VERSION_ID:-}")"
+case "$host_release" in
+  12) other_release=13 ;;
+  13) other_release=12 ;;
+  *) echo "scripts/test.sh: this is not Debian 12 or 13 (VERSION_ID=$host_release)" >&2; exit 1 ;;
+esac
+[[ $(id -u) -eq 0 ]] || { echo "scripts/test.sh: the .deb and Debian $other_release steps need root (chroot, mount)" >&2; exit 1; }
+
+step "every test under ASan+UBSan (with the fuzzers, built from the same objects)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-run_suite build-asan "-DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=address,undefined" "" ""
+run_suite build-asan "-DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=address,undefined -DHDM_FUZZ=ON" "" ""
 
-echo "== scheduler, daemon, policy loop, HTTP server and client, and faults under TSan"
+step "scheduler, daemon, policy loop, HTTP server and client, and faults under TSan"
 # report_mutex_bugs=0: GCC 12's TSan does not intercept pthread_cond_clockwait, which
 # libstdc++'s condition_variable::wait_for uses, and then reports the mutex as unlocked twice.
 # Races are still reported; tests/tsan.supp says which libraries are left out and why.
@@ -39,7 +71,23 @@ export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:report_mutex_bugs=0
 run_suite build-tsan "-DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=thread" \
   "test_health test_hotdata test_integration hotdata-monitor hotdata-simulator" \
   '^(SchedulerTest|SelectionTest|DaemonTest|PolicyLoopTest|Faults/|SecretsTest|SecurityDaemonTest|OpsDaemonTest|ServerLoadTest\.Silent|ServerLoadTlsTest|ServerLimitsTest|ElasticPoolTest|ApiMisbehaviourDaemonTest|StateSaveErrorsTest|RestartMemoryTest|HttpClientRetryTest|StaleKeepAliveTest)'
+unset TSAN_OPTIONS
 
-echo "== fuzzers, 15 s each under ASan+UBSan (scripts/fuzz.sh --seconds 600 runs them longer)"
-scripts/fuzz.sh --seconds 15
-echo "== all tests passed"
+step "fuzzers, 15 s each under ASan+UBSan, in build-asan (scripts/fuzz.sh --seconds 600 runs them longer)"
+scripts/fuzz.sh --build-dir build-asan --seconds 15
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+step "the Debian $host_release .deb: build (build-debian$host_release/), install into a fresh Debian $host_release root"
+deb_build="build-debian$host_release"
+cmake -S . -B "$deb_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHDM_WERROR=ON -DHDM_BUILD_TESTS=OFF >/dev/null
+cmake --build "$deb_build" -j"$jobs" --target hotdata-monitor  # all cpack packs
+rm -rf "$deb_build/package"
+(cd "$deb_build" && cpack -G DEB -B package >package.log 2>&1) || { cat "$deb_build/package.log"; exit 1; }
+deb="$(ls "$deb_build"/package/hotdata-monitor_*.deb)"
+dpkg-deb -f "$deb" Package Version Architecture Depends
+scripts/debian-root.sh install-test "$host_release" "$deb"
+
+step "Debian $other_release in a debootstrap root: whole ctest suite, .deb, install into a fresh root"
+scripts/debian-root.sh test "$other_release"
+
+step "all tests passed in $SECONDS s"
