@@ -26,6 +26,12 @@ sigset_t BlockSignals() {
   return set;
 }
 
+// 1 when a later try may succeed (systemd restarts the unit), 2 when the config must change.
+int StartExitCode(const hdm::StartError& error) {
+  return error.kind == hdm::StartError::Kind::kRetryable ? hdm::kExitStartRetryable
+                                                         : hdm::kExitUsage;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -59,12 +65,12 @@ int main(int argc, char** argv) {
       hdm::Daemon::Create({.config_path = cli->config_path, .force_dry_run = cli->dry_run});
   if (!daemon) {
     std::cerr << "hotdata-monitor: " << daemon.error();
-    if (!daemon.error().ends_with("\n")) std::cerr << "\n";
-    return hdm::kExitUsage;
+    if (!daemon.error().message.ends_with("\n")) std::cerr << "\n";
+    return StartExitCode(daemon.error());
   }
   if (auto port = (*daemon)->Start(); !port) {
     std::cerr << "hotdata-monitor: " << port.error() << "\n";
-    return hdm::kExitUsage;
+    return StartExitCode(port.error());
   }
   for (;;) {
     int sig = 0;

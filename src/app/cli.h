@@ -33,10 +33,13 @@ std::string VersionText();
 // Exit codes, everywhere.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitUnhealthy = 1;  // --once: a connection answered unhealthy
-inline constexpr int kExitUsage = 2;      // usage or configuration error
-inline constexpr int kExitNoAnswer = 3;   // --once: the list or a check got no valid answer;
-                                          // connections: an API error or no valid answer
-inline constexpr int kExitNotDone = 4;    // connections purge/delete: refused by a safety or
-                                          // not confirmed; nothing was done
+// The daemon could not start for a cause that may pass (listen address in use or not yet there,
+// state lock held): systemd's Restart=on-failure tries again.
+inline constexpr int kExitStartRetryable = 1;
+inline constexpr int kExitUsage = 2;     // usage or configuration error
+inline constexpr int kExitNoAnswer = 3;  // --once: the list or a check got no valid answer;
+                                         // connections: an API error or no valid answer
+inline constexpr int kExitNotDone = 4;   // connections purge/delete: refused by a safety or
+                                         // not confirmed; nothing was done
 
 }  // namespace hdm

@@ -1,5 +1,8 @@
 #include "app/daemon.h"
 
+#include <cerrno>
+#include <ostream>
+
 #include <spdlog/spdlog.h>
 
 #include "app/api_factory.h"
@@ -35,18 +38,37 @@ std::expected<std::shared_ptr<const TlsIdentity>, std::string> LoadServerTls(
   return std::move(*identity);
 }
 
+StartError NeedsNewConfig(std::string message) {
+  return {.kind = StartError::Kind::kConfig, .message = std::move(message)};
+}
+
 // Whether the state file can be read and written now (state::CheckUsable), under its lock:
-// a missing, read-only or full state directory stops the start. The error names state_file.
-std::expected<void, std::string> CheckStateFile(const std::string& path) {
+// a missing, read-only or full state directory stops the start. The error names state_file;
+// only a lock that another process holds past the wait is worth another try.
+std::expected<void, StartError> CheckStateFile(const std::string& path) {
   if (path.empty()) return {};
   auto lock = state::StateLock::Acquire(path, policy::PolicyService::kStateLockTimeout);
-  if (!lock) return std::unexpected("state_file " + path + ": " + lock.error());
+  if (!lock) {
+    // StateLock::Acquire's words for EWOULDBLOCK at its deadline.
+    const bool held = lock.error().ends_with(": held by another process");
+    return std::unexpected(
+        StartError{.kind = held ? StartError::Kind::kRetryable : StartError::Kind::kConfig,
+                   .message = "state_file " + path + ": " + lock.error()});
+  }
   auto usable = state::CheckUsable(path);
-  if (!usable) return std::unexpected("state_file " + path + ": " + usable.error());
+  if (!usable) return std::unexpected(NeedsNewConfig("state_file " + path + ": " + usable.error()));
   return {};
 }
 
+// A listen failure that may pass: the address is in use (another process, or the previous
+// instance still shutting down) or not on this host yet (an address that comes up late at boot).
+bool ListenRetryable(int error) { return error == EADDRINUSE || error == EADDRNOTAVAIL; }
+
 }  // namespace
+
+std::ostream& operator<<(std::ostream& out, const StartError& error) {
+  return out << error.message;
+}
 
 std::string FormatConfigErrors(const std::vector<ConfigError>& errors) {
   std::string out;
@@ -54,13 +76,13 @@ std::string FormatConfigErrors(const std::vector<ConfigError>& errors) {
   return out;
 }
 
-std::expected<std::unique_ptr<Daemon>, std::string> Daemon::Create(DaemonOptions options) {
+std::expected<std::unique_ptr<Daemon>, StartError> Daemon::Create(DaemonOptions options) {
   auto config = LoadConfig(options.config_path);
-  if (!config) return std::unexpected(FormatConfigErrors(config.error()));
+  if (!config) return std::unexpected(NeedsNewConfig(FormatConfigErrors(config.error())));
   auto auth = LoadBasicAuth(config->server);
-  if (!auth) return std::unexpected(config->source_path + ": " + auth.error());
+  if (!auth) return std::unexpected(NeedsNewConfig(config->source_path + ": " + auth.error()));
   auto token = ReadToken(config->api);
-  if (!token) return std::unexpected(token.error());
+  if (!token) return std::unexpected(NeedsNewConfig(token.error()));
   if (auto state = CheckStateFile(config->state_file); !state) {
     return std::unexpected(state.error());
   }
@@ -125,18 +147,23 @@ Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std:
 
 Daemon::~Daemon() { Stop(); }
 
-std::expected<int, std::string> Daemon::Start() {
+std::expected<int, StartError> Daemon::Start() {
   auto tls = LoadServerTls(config()->server);
-  if (!tls) return std::unexpected(tls.error());
+  if (!tls) return std::unexpected(NeedsNewConfig(tls.error()));
   const std::string& listen = config()->server.listen;
   auto port = server_->Start(listen, std::move(*tls));
-  if (!port) return std::unexpected("server.listen " + listen + ": " + port.error());
+  if (!port) {
+    return std::unexpected(StartError{.kind = ListenRetryable(server_->listen_errno())
+                                                  ? StartError::Kind::kRetryable
+                                                  : StartError::Kind::kConfig,
+                                      .message = "server.listen " + listen + ": " + port.error()});
+  }
   loop_->Start();
   policy_->Start();
   spdlog::info("hotdata-monitor {} listening on {} (port {}, {}{}), watching {}", HDM_VERSION,
                config()->server.listen, *port, server_->tls() ? "https" : "http",
                config()->server.basic_auth ? ", basic auth" : "", config()->api.base_url);
-  return port;
+  return *port;
 }
 
 void Daemon::Stop() {

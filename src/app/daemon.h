@@ -6,6 +6,7 @@
 #pragma once
 
 #include <expected>
+#include <iosfwd>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,19 +28,36 @@ struct DaemonOptions {
   bool force_dry_run = false;  // --dry-run
 };
 
+// Why the daemon could not be created or started: a message ready to print and whether a later
+// try may succeed. main() exits 1 for kRetryable (systemd's Restart=on-failure tries again) and 2
+// for kConfig (RestartPreventExitStatus=2: someone must fix it first).
+struct StartError {
+  enum class Kind {
+    kConfig,     // the config file, a file it names (token, password, certificate), the state
+                 // path (missing, not a directory, a symlink, unreadable, read-only, full), or a
+                 // listen address that may not be bound (Permission denied)
+    kRetryable,  // the listen address in use or not (yet) on this host; the state lock held by
+                 // another process
+  };
+  Kind kind = Kind::kConfig;
+  std::string message;
+};
+std::ostream& operator<<(std::ostream& out, const StartError& error);  // the message
+
 class Daemon {
  public:
   // Loads and validates the config, reads the token and checks that the state file can be read
   // and written (a missing, read-only or full state directory fails here, not at the first
   // purge). The error is ready to print (config errors one per line as file:line:col: key:
-  // message; the others name the key, the file and the cause).
-  static std::expected<std::unique_ptr<Daemon>, std::string> Create(DaemonOptions options);
+  // message; the others name the key, the file and the cause); only a state lock held by another
+  // process is kRetryable.
+  static std::expected<std::unique_ptr<Daemon>, StartError> Create(DaemonOptions options);
   ~Daemon();  // Stop()s
 
   // Binds the HTTP server and starts the scheduler; returns the bound port. The error names
   // the address and the cause ("server.listen 127.0.0.1:9464: cannot listen: Address already
-  // in use") or the certificate.
-  std::expected<int, std::string> Start();
+  // in use", kRetryable as is "Cannot assign requested address") or the certificate (kConfig).
+  std::expected<int, StartError> Start();
   // Stops scheduling, cancels calls in flight, stops the server, joins every thread.
   void Stop();
   // Re-reads the config file. A valid file is swapped in; an invalid one leaves the running

@@ -49,7 +49,7 @@ bool OutOfResources(int error) {
 
 }  // namespace
 
-std::expected<std::unique_ptr<Listener>, std::string> Listener::Open(const std::string& host,
+std::expected<std::unique_ptr<Listener>, ListenError> Listener::Open(const std::string& host,
                                                                      int port) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -58,7 +58,7 @@ std::expected<std::unique_ptr<Listener>, std::string> Listener::Open(const std::
   addrinfo* found = nullptr;
   const std::string service = std::to_string(port);
   if (const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0) {
-    return std::unexpected(host + ": " + ::gai_strerror(rc));
+    return std::unexpected(ListenError{.message = host + ": " + ::gai_strerror(rc)});
   }
   int fd = -1;
   int first_error = 0;
@@ -67,14 +67,17 @@ std::expected<std::unique_ptr<Listener>, std::string> Listener::Open(const std::
     if (fd < 0 && first_error == 0) first_error = errno;
   }
   ::freeaddrinfo(found);
-  if (fd < 0) return std::unexpected(std::strerror(first_error != 0 ? first_error : EINVAL));
+  if (fd < 0) {
+    const int error = first_error != 0 ? first_error : EINVAL;
+    return std::unexpected(ListenError{.message = std::strerror(error), .error = error});
+  }
   const int wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   const int bound = BoundPort(fd);
   if (wake_fd < 0 || bound < 0) {
     const std::string why = std::strerror(errno);
     ::close(fd);
     if (wake_fd >= 0) ::close(wake_fd);
-    return std::unexpected(why);
+    return std::unexpected(ListenError{.message = why});
   }
   return std::unique_ptr<Listener>(new Listener(fd, wake_fd, bound));
 }

@@ -16,12 +16,19 @@
 
 namespace hdm {
 
+// Why Open() failed: the message, and the errno of the bind or listen (0 when the host did not
+// resolve or the failure came after).
+struct ListenError {
+  std::string message;
+  int error = 0;
+};
+
 class Listener {
  public:
   // Binds `host` (a name or numeric address; "::" also takes IPv4) and `port` (0: any free one)
   // and listens. The error names the cause as the system does: "Address already in use",
   // "Permission denied", "Cannot assign requested address", or why `host` does not resolve.
-  static std::expected<std::unique_ptr<Listener>, std::string> Open(const std::string& host,
+  static std::expected<std::unique_ptr<Listener>, ListenError> Open(const std::string& host,
                                                                     int port);
   ~Listener();
   Listener(const Listener&) = delete;

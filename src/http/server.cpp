@@ -116,6 +116,7 @@ struct HttpServer::Impl {
   std::unique_ptr<SSL_CTX, SslCtxFree> ssl_ctx;  // null: plain HTTP
   std::unique_ptr<ConnectionManager> connections;
   std::unique_ptr<Listener> listener;
+  int listen_errno = 0;  // of the last failed Start(); read and written by its caller only
   std::vector<Route> routes;
   ExchangeHandler exchange;
   std::unique_ptr<ScrapeCoalescer> scrapes;  // renders handlers.metrics
@@ -248,7 +249,10 @@ std::expected<int, std::string> HttpServer::Start(const std::string& listen,
     }
   }
   auto listener = Listener::Open(addr->host, addr->port);
-  if (!listener) return std::unexpected("cannot listen: " + listener.error());
+  if (!listener) {
+    impl_->listen_errno = listener.error().error;
+    return std::unexpected("cannot listen: " + listener.error().message);
+  }
   impl_->listener = std::move(*listener);
   impl_->connections = std::make_unique<ConnectionManager>(
       impl_->limits, impl_->ssl_ctx.get(),
@@ -278,6 +282,8 @@ bool HttpServer::SetTlsIdentity(std::shared_ptr<const TlsIdentity> identity) {
 }
 
 bool HttpServer::tls() const { return impl_->ssl_ctx != nullptr; }
+
+int HttpServer::listen_errno() const { return impl_->listen_errno; }
 
 ConnectionManager::Stats HttpServer::connection_stats() const {
   return impl_->connections ? impl_->connections->stats() : ConnectionManager::Stats{};

@@ -67,6 +67,10 @@ class HttpServer {
   bool SetTlsIdentity(std::shared_ptr<const TlsIdentity> identity);
   bool tls() const;
   ConnectionManager::Stats connection_stats() const;  // zeros before Start
+  // The errno of the bind or listen that failed the last Start() (EADDRINUSE, EADDRNOTAVAIL,
+  // EACCES...), so that a caller can tell a busy port from a forbidden one; 0 when Start() did not
+  // fail there.
+  int listen_errno() const;
 
  private:
   struct Impl;

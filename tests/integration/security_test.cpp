@@ -169,7 +169,7 @@ TEST_F(SecurityDaemonTest, ABadKeyFailsTheStartNamingTheFile) {
   ASSERT_TRUE(d.has_value()) << d.error();
   auto port = (*d)->Start();
   ASSERT_FALSE(port.has_value());
-  EXPECT_NE(port.error().find((dir_.path() / "tls/key.pem").string()), std::string::npos)
+  EXPECT_NE(port.error().message.find((dir_.path() / "tls/key.pem").string()), std::string::npos)
       << port.error();
 }
 

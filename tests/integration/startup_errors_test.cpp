@@ -1,7 +1,9 @@
 // Faults of the files and the port the daemon needs. At start (the real binary): a missing,
-// empty or unreadable token file, a missing, read-only, full or unreadable state, a port in use,
-// a bad listen address or certificate exit with code 2 and one line naming the file or address
-// and the cause. While running (in process): a state file that can no longer be written is
+// empty or unreadable token file, a missing, read-only, full or unreadable state, a bad listen
+// address or certificate exit with code 2 (a configuration error: restarting does not cure it);
+// a listen address in use or not (yet) on this host and a state lock held by another process
+// exit with code 1 (a later try may succeed). Either way one line names the file or address and
+// the cause. While running (in process): a state file that can no longer be written is
 // counted in hotdata_monitor_state_save_errors_total, monitoring goes on, and a purge that cannot
 // be written ahead is not sent.
 //
@@ -13,6 +15,7 @@
 #include <grp.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -117,9 +120,12 @@ class StartupErrorsTest : public ::testing::Test {
   bool mounted_ = false;
 };
 
-// Exit code 2 and exactly one line: `message`.
-void ExpectStartError(const Exit& r, const std::string& message) {
-  EXPECT_EQ(r.exit_code, 2) << r.err;
+constexpr int kRetryable = 1;    // systemd's Restart=on-failure tries again
+constexpr int kConfigError = 2;  // RestartPreventExitStatus=2: it stays down
+
+// Exit code `code` (a configuration error by default) and exactly one line: `message`.
+void ExpectStartError(const Exit& r, const std::string& message, int code = kConfigError) {
+  EXPECT_EQ(r.exit_code, code) << r.err;
   EXPECT_EQ(r.err, "hotdata-monitor: " + message + "\n");
 }
 
@@ -236,7 +242,30 @@ TEST_F(StartupErrorsTest, ListenPortInUse) {
   const std::string listen = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
   const Exit r = RunBinary(Config(token_, State(), listen));
   ::close(busy);
-  ExpectStartError(r, "server.listen " + listen + ": cannot listen: Address already in use");
+  ExpectStartError(r, "server.listen " + listen + ": cannot listen: Address already in use",
+                   kRetryable);
+}
+
+// An address this host does not have (yet: an interface that comes up late) is retried too.
+TEST_F(StartupErrorsTest, ListenAddressNotAvailableIsRetryable) {
+  const std::string listen = "192.0.2.1:9977";  // TEST-NET-1, on no interface here
+  ExpectStartError(RunBinary(Config(token_, State(), listen)),
+                   "server.listen " + listen + ": cannot listen: Cannot assign requested address",
+                   kRetryable);
+}
+
+// Another process (an operator's `connections purge`, or a second daemon) holds the state lock
+// past the wait: the next try may find it free.
+TEST_F(StartupErrorsTest, StateLockHeldByAnotherProcessIsRetryable) {
+  const std::string lock = State() + ".lock";
+  const int fd = ::open(lock.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  const Exit r = RunBinary(Config(token_, State()));
+  ::close(fd);
+  ExpectStartError(r,
+                   "state_file " + State() + ": cannot lock " + lock + ": held by another process",
+                   kRetryable);
 }
 
 TEST_F(StartupErrorsTest, ListenAddressInvalid) {
