@@ -233,6 +233,7 @@ std::shared_ptr<const Config> Daemon::config() const {
 }
 
 std::expected<void, std::string> Daemon::Reload() {
+  std::lock_guard reload(reload_mu_);
   notifier_.Reloading();
   auto fail = [this](std::string errors) -> std::expected<void, std::string> {
     notifier_.ReloadDone("reload failed; running the previous config");

@@ -62,6 +62,9 @@ class Daemon {
   void Stop();
   // Re-reads the config file. A valid file is swapped in; an invalid one leaves the running
   // config in force. Counted in hotdata_monitor_config_last_reload_successful either way.
+  // Reloads run one at a time (SIGHUP on the main thread, POST /-/reload on an HTTP worker): a
+  // second waits for the first, so the server, scheduler, policies and config() always end on
+  // the same file.
   std::expected<void, std::string> Reload();
 
   Scheduler& scheduler() { return *scheduler_; }
@@ -90,6 +93,7 @@ class Daemon {
   std::unique_ptr<policy::PolicyService> policy_;
   std::unique_ptr<HttpServer> server_;
 
+  std::mutex reload_mu_;  // held through a whole Reload(); taken before mu_
   mutable std::mutex mu_;
   std::shared_ptr<const Config> config_;  // Guarded by mu_.
 };

@@ -129,7 +129,10 @@ void Scheduler::DispatchLocked(SysTime now, std::vector<ApiTask>& out) {
         std::string key = std::move(profile_queue_.front());
         profile_queue_.pop_front();
         auto it = tables_.find(key);
-        if (it == tables_.end()) continue;
+        if (it == tables_.end()) {
+          profile_pending_.erase(key);  // no longer watched
+          continue;
+        }
         ++in_flight_;
         const auto deadline = steady_clock::now() + config_.interval;
         out.push_back([this, key, id = it->second.connection_id, schema = it->second.schema,
@@ -203,6 +206,11 @@ FleetSnapshot Scheduler::Snapshot() const {
 bool Scheduler::Ready() const {
   std::lock_guard lock(mu_);
   return discovered_;
+}
+
+size_t Scheduler::QueuedProfileFetches() const {
+  std::lock_guard lock(mu_);
+  return profile_queue_.size();
 }
 
 uint64_t Scheduler::RoundsCompleted() const {

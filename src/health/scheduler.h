@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,9 @@ class Scheduler {
   FleetSnapshot Snapshot() const;
   bool Ready() const;  // the first discovery succeeded
   uint64_t RoundsCompleted() const;
+  // Table profile fetches queued and not yet started: at most one per watched table however
+  // often discoveries and reloads ask for them (for tests and the status).
+  size_t QueuedProfileFetches() const;
   void RecordPurge(const std::string& connection_id, SysTime when);
   // Last purges from before a restart (PolicyService::LastPurges()), by connection id: each
   // becomes its connection's last_purge when a discovery adds it; those the first successful
@@ -121,6 +125,7 @@ class Scheduler {
   std::vector<TableWatch> table_watches_;
   std::map<std::string, TableState> tables_;  // by "id\0schema\0table"
   std::deque<std::string> profile_queue_;     // keys of tables_
+  std::set<std::string> profile_pending_;     // keys queued or in flight: never queued twice
   std::map<uint64_t, Round> rounds_;          // unfinished rounds
   // SeedLastPurges(), by id, until the first discovery.
   std::map<std::string, SysTime> seeded_last_purges_;

@@ -195,7 +195,8 @@ void Scheduler::ResolveTablesLocked() {
     t.connection_name = found->state.info.name;
     t.schema = w.table.schema;
     t.table = w.table.table;
-    if (!next.contains(key)) profile_queue_.push_back(key);
+    // One fetch per table queued or in flight: a burst of discoveries or reloads adds none.
+    if (profile_pending_.insert(key).second) profile_queue_.push_back(key);
     next[key] = std::move(t);
   }
   tables_ = std::move(next);
@@ -210,6 +211,7 @@ void Scheduler::OnProfile(const std::string& key,
     std::lock_guard lock(mu_);
     now = clock_.Now();
     --in_flight_;
+    profile_pending_.erase(key);
     auto it = tables_.find(key);
     if (it != tables_.end()) {
       TableState& t = it->second;

@@ -42,6 +42,10 @@ class InMemoryApi final : public hotdata::HotdataApi {
     std::lock_guard l(mu_);
     return list_calls_;
   }
+  int ProfileCalls() const {
+    std::lock_guard l(mu_);
+    return profile_calls_;
+  }
 
   hotdata::ApiResult<std::vector<hotdata::ConnectionInfo>> ListConnections(
       const hotdata::CallOptions&) override {
@@ -85,6 +89,8 @@ class InMemoryApi final : public hotdata::HotdataApi {
   hotdata::ApiResult<hotdata::TableProfile> GetTableProfile(const std::string&, const std::string&,
                                                             const std::string&,
                                                             const hotdata::CallOptions&) override {
+    std::lock_guard l(mu_);
+    ++profile_calls_;
     return std::unexpected(Err{});
   }
 
@@ -96,6 +102,7 @@ class InMemoryApi final : public hotdata::HotdataApi {
   std::map<std::string, Err> health_error_;
   std::map<std::string, int> health_calls_;
   int list_calls_ = 0;
+  int profile_calls_ = 0;
 };
 
 }  // namespace hdm::testing

@@ -237,6 +237,22 @@ TEST_F(SchedulerTest, ReconfigureAppliesFiltersToTheKnownList) {
   EXPECT_EQ(snap.connections[0].info.id, "a");
 }
 
+// A burst of reloads (each one Reconfigure) while profile fetches wait must not queue every
+// watched table again each time: at most one fetch per table is queued or in flight.
+TEST_F(SchedulerTest, ABurstOfReconfiguresQueuesAtMostOneProfileFetchPerTable) {
+  List({"a", "b"});
+  Scheduler s(clock_, exec_, Config());
+  s.SetTables({{.connection = "a", .table = {"public", "orders"}},
+               {.connection = "name-b", .table = {"public", "users"}}});
+  RunRound(s);
+  ASSERT_EQ(api_.ProfileCalls(), 2);  // after the first discovery
+  for (int i = 0; i < 50; ++i) s.Reconfigure(Config());
+  EXPECT_EQ(s.QueuedProfileFetches(), 2u);
+  RunRound(s);
+  EXPECT_EQ(s.QueuedProfileFetches(), 0u);
+  EXPECT_EQ(api_.ProfileCalls(), 4) << "one more fetch per table, not 50";
+}
+
 TEST_F(SchedulerTest, CheckListenerSeesEveryResult) {
   List({"a"});
   api_.SetHealth("a", false);
