@@ -60,11 +60,16 @@ std::expected<std::unique_ptr<Listener>, ListenError> Listener::Open(const std::
   if (const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0) {
     return std::unexpected(ListenError{.message = host + ": " + ::gai_strerror(rc)});
   }
+  // IPv4 first, as Go's exporters do: "localhost" then means 127.0.0.1, where a scraper of
+  // 127.0.0.1 finds it (a socket on ::1 would not take IPv4).
   int fd = -1;
   int first_error = 0;
-  for (const addrinfo* ai = found; ai != nullptr && fd < 0; ai = ai->ai_next) {
-    fd = BindAndListen(*ai);
-    if (fd < 0 && first_error == 0) first_error = errno;
+  for (const int family : {AF_INET, AF_INET6}) {
+    for (const addrinfo* ai = found; ai != nullptr && fd < 0; ai = ai->ai_next) {
+      if (ai->ai_family != family) continue;
+      fd = BindAndListen(*ai);
+      if (fd < 0 && first_error == 0) first_error = errno;
+    }
   }
   ::freeaddrinfo(found);
   if (fd < 0) {

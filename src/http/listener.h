@@ -25,9 +25,10 @@ struct ListenError {
 
 class Listener {
  public:
-  // Binds `host` (a name or numeric address; "::" also takes IPv4) and `port` (0: any free one)
-  // and listens. The error names the cause as the system does: "Address already in use",
-  // "Permission denied", "Cannot assign requested address", or why `host` does not resolve.
+  // Binds `host` (a name or numeric address; "::" also takes IPv4; a name that resolves to both
+  // families gets its first IPv4 address) and `port` (0: any free one) and listens. The error names
+  // the cause as the system does: "Address already in use", "Permission denied", "Cannot assign
+  // requested address", or why `host` does not resolve.
   static std::expected<std::unique_ptr<Listener>, ListenError> Open(const std::string& host,
                                                                     int port);
   ~Listener();
