@@ -125,11 +125,7 @@ RequestParser::Result RequestParser::Parse() {
                                " bytes, more than the " + std::to_string(limits_.max_body_bytes) +
                                " allowed");
         }
-        const size_t n = std::min(remaining_, buf_.size() - pos_);
-        request_.body.append(buf_, pos_, n);
-        pos_ += n;
-        remaining_ -= n;
-        if (remaining_ > 0) break;
+        if (!TakeBodyBytes()) break;
         state_ = State::kDone;
         continue;
       }
@@ -139,15 +135,10 @@ RequestParser::Result RequestParser::Parse() {
         if (!ParseChunkSize(line)) return Result::kError;
         continue;
 
-      case State::kChunkData: {
-        const size_t n = std::min(remaining_, buf_.size() - pos_);
-        request_.body.append(buf_, pos_, n);
-        pos_ += n;
-        remaining_ -= n;
-        if (remaining_ > 0) break;
+      case State::kChunkData:
+        if (!TakeBodyBytes()) break;
         state_ = State::kChunkDataEnd;
         continue;
-      }
 
       case State::kChunkDataEnd:
         if (!TakeLine(line, 1, 400, "chunk data")) break;
@@ -180,6 +171,14 @@ RequestParser::Result RequestParser::Parse() {
     }
     return Result::kIncomplete;
   }
+}
+
+bool RequestParser::TakeBodyBytes() {
+  const size_t n = std::min(remaining_, buf_.size() - pos_);
+  request_.body.append(buf_, pos_, n);
+  pos_ += n;
+  remaining_ -= n;
+  return remaining_ == 0;
 }
 
 bool RequestParser::ParseRequestLine(std::string_view line) {

@@ -79,6 +79,8 @@ class RequestParser {
   // when more than `limit` bytes arrived without a line end.
   bool TakeLine(std::string_view& line, size_t limit, int too_long_status, const char* what);
   Result Fail(int status, std::string reason);
+  // Moves up to remaining_ buffered bytes into the body; true once remaining_ is 0.
+  bool TakeBodyBytes();
   bool ParseRequestLine(std::string_view line);
   bool ParseTarget(std::string_view target);
   bool ParseFieldLine(std::string_view line, bool trailer);
