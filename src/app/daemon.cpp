@@ -163,6 +163,9 @@ std::expected<int, StartError> Daemon::Start() {
   spdlog::info("hotdata-monitor {} listening on {} (port {}, {}{}), watching {}", HDM_VERSION,
                config()->server.listen, *port, server_->tls() ? "https" : "http",
                config()->server.basic_auth ? ", basic auth" : "", config()->api.base_url);
+  // Ready means serving with a valid config, token and state: an API that cannot be reached
+  // yet is a STATUS= and /readyz matter, not a start that hangs until TimeoutStartSec.
+  notifier_.Ready(StatusLine());
   return *port;
 }
 
@@ -177,17 +180,18 @@ void Daemon::Stop() {
 void Daemon::OnHeartbeat(SysTime now) {
   notifier_.Heartbeat(now);
   if (!notifier_.enabled()) return;
-  if (!ready_sent_) {
-    if (!scheduler_->Ready()) return;
-    ready_sent_ = true;
-    last_status_ = now;
-    notifier_.Ready(StatusLine());
+  // Until the first discovery the status changes with the error, and costs little (no
+  // connections yet): send each change. The first success is told at once; then every 10 s.
+  const bool discovered = scheduler_->Ready();
+  if (discovered && discovery_reported_ && now - last_status_ < std::chrono::seconds(10)) return;
+  std::string status = StatusLine();
+  if (!discovered && status == last_status_text_ && now - last_status_ < std::chrono::seconds(10)) {
     return;
   }
-  if (now - last_status_ >= std::chrono::seconds(10)) {
-    last_status_ = now;
-    notifier_.Status(StatusLine());
-  }
+  discovery_reported_ = discovered;
+  last_status_ = now;
+  last_status_text_ = status;
+  notifier_.Status(status);
 }
 
 PolicyCounters Daemon::CurrentPolicyCounters() const {
@@ -213,6 +217,11 @@ PolicyCounters Daemon::CurrentPolicyCounters() const {
 
 std::string Daemon::StatusLine() const {
   const FleetSnapshot snap = scheduler_->Snapshot();
+  if (!snap.discovered) {
+    return snap.last_discovery_error.empty()
+               ? std::string("waiting for the first discovery")
+               : "waiting for the first discovery: " + snap.last_discovery_error;
+  }
   size_t unhealthy = 0;
   size_t failing = 0;
   for (const auto& c : snap.connections) {

@@ -75,8 +75,10 @@ class Daemon {
  private:
   Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std::string token);
   bool Alive() const;
-  // On the scheduler thread after every tick: systemd readiness, watchdog and status.
+  // On the scheduler thread after every tick: systemd's watchdog and STATUS=.
   void OnHeartbeat(SysTime now);
+  // "waiting for the first discovery: <last error>" until a discovery succeeded, then
+  // "monitoring N connections: ...".
   std::string StatusLine() const;
   PolicyCounters CurrentPolicyCounters() const;
 
@@ -84,7 +86,9 @@ class Daemon {
   const std::string token_;  // secret
   SystemClock clock_;
   SystemdNotifier notifier_;
-  bool ready_sent_ = false;  // only the scheduler thread touches these two
+  // Only the scheduler thread (OnHeartbeat) touches these three.
+  bool discovery_reported_ = false;  // a STATUS= told the first successful discovery
+  std::string last_status_text_;
   SysTime last_status_{};
   Metrics metrics_;
   std::unique_ptr<WorkerPool> pool_;

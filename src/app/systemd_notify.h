@@ -1,4 +1,4 @@
-// The sd_notify protocol, for Type=notify units: READY=1 after the first discovery, WATCHDOG=1
+// The sd_notify protocol, for Type=notify units: READY=1 once the daemon serves, WATCHDOG=1
 // from the scheduler loop (so a hung scheduler stops feeding systemd's watchdog), STATUS=
 // lines, RELOADING=1 and STOPPING=1. Without NOTIFY_SOCKET every call does nothing.
 // Thread-safe.

@@ -1,5 +1,7 @@
 // The sd_notify protocol for real: the daemon binary runs with NOTIFY_SOCKET pointing at a
-// datagram socket the test bound, as systemd would.
+// datagram socket the test bound, as systemd would. READY=1 means "listening with a valid
+// config, token and state", not "the API answered": an API outage at boot must not hold
+// `systemctl start` (Type=notify) until TimeoutStartSec.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,53 +14,18 @@
 #include <cctype>
 #include <chrono>
 #include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "integration/harness.h"
+#include "integration/notify_socket.h"
 
 namespace hdm::testing {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-class NotifySocket {
- public:
-  explicit NotifySocket(const std::string& path) : path_(path) {
-    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-    bound_ = bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  }
-  ~NotifySocket() { close(fd_); }
-  bool bound() const { return bound_; }
-  // The next datagram, or "" when none came before the deadline.
-  std::string Receive(Clock::time_point deadline) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return "";
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left.count())) != 1) return "";
-    char buf[4096];
-    const ssize_t n = recv(fd_, buf, sizeof buf, 0);
-    return n > 0 ? std::string(buf, n) : "";
-  }
-  // Receives until a message contains `needle`; false at the deadline.
-  bool WaitFor(const std::string& needle, std::chrono::milliseconds timeout,
-               std::vector<std::string>* seen = nullptr) {
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      std::string m = Receive(deadline);
-      if (seen && !m.empty()) seen->push_back(m);
-      if (m.find(needle) != std::string::npos) return true;
-    }
-    return false;
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  bool bound_ = false;
-};
+using Clock = NotifySocket::Clock;
 
 TEST(NotifyTest, ReadyWatchdogAndStoppingAsSystemdExpects) {
   fake::FakeHotdataServer fake;
@@ -84,9 +51,11 @@ TEST(NotifyTest, ReadyWatchdogAndStoppingAsSystemdExpects) {
     execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), nullptr);
     _exit(127);
   }
+  ASSERT_TRUE(sock.WaitFor("READY=1", std::chrono::seconds(10)));
+  // The first discovery's outcome follows at once, not at the next periodic status.
   std::vector<std::string> seen;
-  ASSERT_TRUE(sock.WaitFor("READY=1", std::chrono::seconds(10), &seen));
-  EXPECT_NE(seen.back().find("STATUS=monitoring 3 connections"), std::string::npos) << seen.back();
+  EXPECT_TRUE(sock.WaitFor("STATUS=monitoring 3 connections", std::chrono::seconds(5), &seen))
+      << (seen.empty() ? "" : seen.back());
 
   // Watchdog pings over three seconds: at the pace asked for (half the period), with slack for
   // a loaded machine, but never more often than the loop goes round.
@@ -122,6 +91,100 @@ TEST(NotifyTest, ReadyWatchdogAndStoppingAsSystemdExpects) {
   EXPECT_GT(lines, 0);
   EXPECT_TRUE(saw_info);
   EXPECT_TRUE(saw_warning);  // analytics-sf answers unhealthy: a warning
+}
+
+// The port the daemon logged ("listening on ... (port N, ..."), 0 until it did.
+int LoggedPort(const std::string& log_path) {
+  std::ifstream in(log_path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::smatch m;
+  const std::string log = text.str();
+  if (!std::regex_search(log, m, std::regex(R"(\(port ([0-9]+),)"))) return 0;
+  return std::stoi(m[1].str());
+}
+
+// With the API down at boot (the list answers 503) the daemon is ready once it listens, tells
+// systemd why it is not monitoring yet, and keeps /readyz at 503 until a discovery succeeds.
+TEST(NotifyTest, ReadyAtOnceWhileTheApiIsDownThenStatusOnceDiscovered) {
+  fake::FakeHotdataServer fake;
+  AddDefaultConnections(fake);
+  fake.Script("GET", "/v1/connections", {.status = 503, .body = R"({"error":"maintenance"})"});
+  ASSERT_GT(fake.Start(), 0);
+  TempDir dir;
+  const std::string token = dir.Write("token", kToken);
+  const std::string config = dir.Write("c.yaml", TestConfig(fake.base_url(), token));
+  const std::string sock_path = (dir.path() / "notify.sock").string();
+  NotifySocket sock(sock_path);
+  ASSERT_TRUE(sock.bound());
+
+  const std::string binary = std::string(HDM_BINARY_DIR) + "/hotdata-monitor";
+  const std::string log_path = (dir.path() / "stderr.log").string();
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setenv("NOTIFY_SOCKET", sock_path.c_str(), 1);
+    const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(log, STDERR_FILENO);
+    execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), nullptr);
+    _exit(127);
+  }
+  struct Reaper {
+    pid_t pid;
+    ~Reaper() {
+      if (pid <= 0) return;  // reaped already (never kill(-1, ...))
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  } reaper{pid};
+
+  std::vector<std::string> seen;
+  ASSERT_TRUE(sock.WaitFor("READY=1", std::chrono::seconds(10), &seen))
+      << "no READY=1 while the API answers 503";
+  seen.clear();
+  ASSERT_TRUE(
+      sock.WaitFor("STATUS=waiting for the first discovery: ", std::chrono::seconds(10), &seen));
+  if (seen.back().find("503") == std::string::npos) {
+    // The first status may predate the first failure; the next one names it.
+    ASSERT_TRUE(sock.WaitFor("503", std::chrono::seconds(15), &seen)) << seen.back();
+  }
+  EXPECT_NE(seen.back().find("STATUS=waiting for the first discovery: "), std::string::npos)
+      << seen.back();
+
+  int port = 0;
+  ASSERT_TRUE(WaitFor([&] { return (port = LoggedPort(log_path)) > 0; }));
+  httplib::Client http("127.0.0.1", port);
+  auto readyz = http.Get("/readyz");
+  ASSERT_TRUE(readyz);
+  EXPECT_EQ(readyz->status, 503);
+  auto status = http.Get("/api/v1/status");
+  ASSERT_TRUE(status);
+  const auto doc = nlohmann::json::parse(status->body, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(doc.is_object()) << status->body;
+  EXPECT_EQ(doc["ready"], false) << status->body;
+  ASSERT_TRUE(doc["discovery"]["last_error"].is_string()) << status->body;
+  EXPECT_NE(doc["discovery"]["last_error"].get<std::string>().find("503"), std::string::npos)
+      << status->body;
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_GE(SeriesValue(metrics->body, "hotdata_monitor_discovery_failures_total").value_or(0), 1)
+      << metrics->body;
+
+  // The API is back: the status says so as soon as the discovery succeeds.
+  fake.ClearScripts();
+  EXPECT_TRUE(sock.WaitFor("STATUS=monitoring 3 connections", std::chrono::seconds(10)));
+  EXPECT_TRUE(WaitFor([&] {
+    auto r = http.Get("/readyz");
+    return r && r->status == 200;
+  }));
+
+  kill(pid, SIGTERM);
+  EXPECT_TRUE(sock.WaitFor("STOPPING=1", std::chrono::seconds(5)));
+  int exit_status = 0;
+  ASSERT_EQ(waitpid(pid, &exit_status, 0), pid);
+  reaper.pid = -1;
+  EXPECT_TRUE(WIFEXITED(exit_status));
+  EXPECT_EQ(WEXITSTATUS(exit_status), 0);
 }
 
 }  // namespace
