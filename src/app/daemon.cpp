@@ -158,14 +158,15 @@ std::expected<int, StartError> Daemon::Start() {
                                                   : StartError::Kind::kConfig,
                                       .message = "server.listen " + listen + ": " + port.error()});
   }
-  loop_->Start();
-  policy_->Start();
   spdlog::info("hotdata-monitor {} listening on {} (port {}, {}{}), watching {}", HDM_VERSION,
                config()->server.listen, *port, server_->tls() ? "https" : "http",
                config()->server.basic_auth ? ", basic auth" : "", config()->api.base_url);
   // Ready means serving with a valid config, token and state: an API that cannot be reached
-  // yet is a STATUS= and /readyz matter, not a start that hangs until TimeoutStartSec.
+  // yet is a STATUS= and /readyz matter, not a start that hangs until TimeoutStartSec. Sent
+  // before the scheduler starts, so that every STATUS= from its heartbeat comes after it.
   notifier_.Ready(StatusLine());
+  loop_->Start();
+  policy_->Start();
   return *port;
 }
 
