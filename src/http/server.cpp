@@ -220,7 +220,7 @@ const Route* HttpServer::Impl::Find(const Request& req, Response& res) const {
     res.SetText(404, "404 not found\n");
   } else {
     res.AddHeader("Allow", allow);
-    res.SetText(405, "405 method not allowed: " + req.path + " takes " + allow + "\n");
+    res.SetText(405, "405 method not allowed: use " + allow + "\n");
   }
   return nullptr;
 }
