@@ -22,14 +22,26 @@ export JOBS="$jobs"
 
 scripts/install-deps.sh --test
 
-# step TEXT: starts a step; the previous one's time is printed first.
-step_name=""
-step_start=$SECONDS
+# step NAME FUNCTION: runs FUNCTION in a subshell with errexit, prints its time; a failed step
+# is reported and the next steps still run (each one is independent), and the run fails at the
+# end, naming every failed step.
+failed=()
 step() {
-  [[ -n "$step_name" ]] && echo "== $step_name: done in $((SECONDS - step_start)) s"
-  step_name="$*"
-  step_start=$SECONDS
-  echo "== $*"
+  local name="$1" start=$SECONDS
+  shift
+  echo "== $name"
+  # Not `if ( ... )` or `( ... ) || ...`: errexit would be ignored inside.
+  local rc=0
+  set +e
+  ( set -e; "$@" )
+  rc=$?
+  set -e
+  if ((rc == 0)); then
+    echo "== $name: done in $((SECONDS - start)) s"
+  else
+    echo "== $name: FAILED after $((SECONDS - start)) s" >&2
+    failed+=("$name")
+  fi
 }
 
 # run_suite DIR "CMAKE ARGS" "TARGETS (empty: all)" "CTEST REGEX (empty: all)"
@@ -58,36 +70,52 @@ case "$host_release" in
 esac
 [[ $(id -u) -eq 0 ]] || { echo "scripts/test.sh: the .deb and Debian $other_release steps need root (chroot, mount)" >&2; exit 1; }
 
-step "every test under ASan+UBSan (with the fuzzers, built from the same objects)"
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
-export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-run_suite build-asan "-DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=address,undefined -DHDM_FUZZ=ON" "" ""
+asan_suite() {
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  run_suite build-asan "-DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=address,undefined -DHDM_FUZZ=ON" "" ""
+}
 
-step "scheduler, daemon, policy loop, HTTP server and client, and faults under TSan"
-# report_mutex_bugs=0: GCC 12's TSan does not intercept pthread_cond_clockwait, which
-# libstdc++'s condition_variable::wait_for uses, and then reports the mutex as unlocked twice.
-# Races are still reported; tests/tsan.supp says which libraries are left out and why.
-export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:report_mutex_bugs=0:suppressions=$PWD/tests/tsan.supp"
-run_suite build-tsan "-DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=thread" \
-  "test_health test_hotdata test_integration hotdata-monitor hotdata-simulator" \
-  '^(SchedulerTest|SelectionTest|DaemonTest|PolicyLoopTest|Faults/|SecretsTest|SecurityDaemonTest|OpsDaemonTest|ServerLoadTest\.Silent|ServerLoadTlsTest|ServerLimitsTest|ElasticPoolTest|ApiMisbehaviourDaemonTest|StateSaveErrorsTest|RestartMemoryTest|HttpClientRetryTest|StaleKeepAliveTest)'
-unset TSAN_OPTIONS
+tsan_suite() {
+  # report_mutex_bugs=0: GCC 12's TSan does not intercept pthread_cond_clockwait, which
+  # libstdc++'s condition_variable::wait_for uses, and then reports the mutex as unlocked twice.
+  # Races are still reported; tests/tsan.supp says which libraries are left out and why.
+  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:report_mutex_bugs=0:suppressions=$PWD/tests/tsan.supp"
+  run_suite build-tsan "-DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=thread" \
+    "test_health test_hotdata test_integration hotdata-monitor hotdata-simulator" \
+    '^(SchedulerTest|SelectionTest|DaemonTest|PolicyLoopTest|Faults/|SecretsTest|SecurityDaemonTest|OpsDaemonTest|ServerLoadTest\.Silent|ServerLoadTlsTest|ServerLimitsTest|ElasticPoolTest|ApiMisbehaviourDaemonTest|StateSaveErrorsTest|RestartMemoryTest|HttpClientRetryTest|StaleKeepAliveTest)'
+}
 
-step "fuzzers, 15 s each under ASan+UBSan, in build-asan (scripts/fuzz.sh --seconds 600 runs them longer)"
-scripts/fuzz.sh --build-dir build-asan --seconds 15
-unset ASAN_OPTIONS UBSAN_OPTIONS
+fuzzers() {
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  scripts/fuzz.sh --build-dir build-asan --seconds 15
+}
 
-step "the Debian $host_release .deb: build (build-debian$host_release/), install into a fresh Debian $host_release root"
-deb_build="build-debian$host_release"
-cmake -S . -B "$deb_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHDM_WERROR=ON -DHDM_BUILD_TESTS=OFF >/dev/null
-cmake --build "$deb_build" -j"$jobs" --target hotdata-monitor  # all cpack packs
-rm -rf "$deb_build/package"
-(cd "$deb_build" && cpack -G DEB -B package >package.log 2>&1) || { cat "$deb_build/package.log"; exit 1; }
-deb="$(ls "$deb_build"/package/hotdata-monitor_*.deb)"
-dpkg-deb -f "$deb" Package Version Architecture Depends
-scripts/debian-root.sh install-test "$host_release" "$deb"
+host_deb() {
+  local dir="build-debian$host_release" deb
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHDM_WERROR=ON -DHDM_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$dir" -j"$jobs" --target hotdata-monitor  # all that cpack packs
+  rm -rf "$dir/package"
+  (cd "$dir" && cpack -G DEB -B package >package.log 2>&1) || { cat "$dir/package.log"; exit 1; }
+  deb="$(ls "$dir"/package/hotdata-monitor_*.deb)"
+  dpkg-deb -f "$deb" Package Version Architecture Depends
+  scripts/debian-root.sh install-test "$host_release" "$deb"
+}
 
-step "Debian $other_release in a debootstrap root: whole ctest suite, .deb, install into a fresh root"
-scripts/debian-root.sh test "$other_release"
+other_release_root() {
+  scripts/debian-root.sh test "$other_release"
+}
 
-step "all tests passed in $SECONDS s"
+step "every test under ASan+UBSan (with the fuzzers, built from the same objects)" asan_suite
+step "scheduler, daemon, policy loop, HTTP server and client, and faults under TSan" tsan_suite
+step "fuzzers, 15 s each under ASan+UBSan, in build-asan (scripts/fuzz.sh --seconds 600 runs them longer)" fuzzers
+step "the Debian $host_release .deb (build-debian$host_release/), installed into a fresh Debian $host_release root" host_deb
+step "Debian $other_release in a debootstrap root: whole ctest suite, .deb, installed into a fresh root" other_release_root
+
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "== FAILED after $SECONDS s:" >&2
+  printf '   %s\n' "${failed[@]}" >&2
+  exit 1
+fi
+echo "== all tests passed in $SECONDS s"
