@@ -230,7 +230,12 @@ void HttpServer::Impl::Dispatch(const Request& req, Response& res) const {
 }
 
 HttpServer::HttpServer(HttpHandlers handlers, ConnectionLimits limits)
-    : impl_(std::make_unique<Impl>(std::move(handlers), limits)) {}
+    : impl_(std::make_unique<Impl>(std::move(handlers), limits)) {
+  // OpenSSL is set up before any server thread exists, so that its exit handler (registered
+  // now) runs after the embedding program's own destructors have stopped this server: a
+  // thread's OpenSSL state (basic auth hashes with it) is then freed, not left behind.
+  OPENSSL_init_ssl(0, nullptr);
+}
 
 HttpServer::~HttpServer() { Stop(); }
 
