@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Debian roots (debootstrap --variant=minbase from Debian's archive) for building, testing and
-# installing hotdata-monitor on a Debian release other than the host's. Kept in a cache outside
-# the clone, so a later run only updates their packages:
+# Debian roots (debootstrap --variant=minbase from Debian's archive) for building and testing
+# hotdata-monitor on the Debian release that is not the host's, and for installing each release's
+# .deb into a pristine root. Kept in a cache outside the clone, so a later run only updates their
+# packages (HDM_DEBIAN_MIRROR names another Debian mirror):
 #   $HDM_ROOT_CACHE/<codename>-root    pristine minbase root (plus apt sources for -updates and
 #                                      -security); packages are upgraded, nothing is added
 #   $HDM_ROOT_CACHE/<codename>-build   a copy of it with the build and test dependencies
@@ -168,7 +169,7 @@ EOF
 }
 
 apt_in() {  # apt_in ROOT WHAT: apt-get update and upgrade in ROOT
-  chroot_run "$1" ro "apt-get update -qq --error-on=any && apt-get -y -qq -o Dpkg::Options::=--force-confold upgrade >/dev/null" \
+  chroot_run "$1" ro "apt-get update -qq --error-on=any && apt-get -y -qq -o Dpkg::Options::=--force-confold upgrade >/dev/null && apt-get clean" \
     || die "apt-get update/upgrade in $1 failed: is $mirror reachable from this machine? (this run needs Debian's archive)"
 }
 
@@ -211,12 +212,13 @@ ensure_build() {
   if ! is_root_of "$build" "$codename"; then
     remove_root "$build"
     say "creating the build root $build from $base"
+    remove_root "$build.new"
     cp -a "$base" "$build.new"
     mv "$build.new" "$build"
   fi
   configure_root "$build" "$codename"
   apt_in "$build"
-  chroot_run "$build" ro "scripts/install-deps.sh --test" \
+  chroot_run "$build" ro "scripts/install-deps.sh --test && apt-get clean" \
     || die "scripts/install-deps.sh --test failed in $build"
 }
 
@@ -226,7 +228,9 @@ install_test() {
   local codename="$1" deb="$2" base="$cache/$1-root"
   [[ -f "$deb" ]] || die "no such .deb: $deb"
   ensure_base "$codename"
-  local tmp
+  local tmp old
+  # Copies left by a run that was killed (this run holds the release's lock, so no other uses them).
+  for old in "$cache/$codename-install."*; do [[ -d "$old" ]] && remove_root "$old"; done
   tmp="$(mktemp -d "$cache/$codename-install.XXXXXX")"
   # shellcheck disable=SC2064
   trap "remove_root '$tmp'" EXIT
@@ -270,12 +274,12 @@ test_release() {
 # ---- command line -----------------------------------------------------------------------------
 
 cmd="${1:-}"
-[[ -n "$cmd" ]] || { sed -n '2,27p' "$0"; exit 2; }
+[[ -n "$cmd" ]] || { sed -n '2,29p' "$0"; exit 2; }
 shift
 if [[ "$cmd" == _chroot ]]; then
   in_namespace "$@"
 fi
-[[ "$cmd" == -h || "$cmd" == --help ]] && { sed -n '2,27p' "$0"; exit 0; }
+[[ "$cmd" == -h || "$cmd" == --help ]] && { sed -n '2,29p' "$0"; exit 0; }
 [[ $(id -u) -eq 0 ]] || die "needs root (debootstrap, mount, chroot)"
 [[ $# -ge 1 ]] || die "usage: $0 $cmd RELEASE ..."
 codename="$(codename_of "$1")"
