@@ -13,7 +13,16 @@
 namespace hdm::policy {
 
 // Why a decision was held back, in the order the engine checks them (product.md, "Safety").
-enum class SuppressReason { kMaintenance, kPermanentError, kCooldown, kBudget, kOutagePause };
+// kApiUnreachable comes before the five of product.md: while the monitor's own requests to the
+// API fail, nothing is spent on purges that would fail too.
+enum class SuppressReason {
+  kMaintenance,
+  kPermanentError,
+  kCooldown,
+  kBudget,
+  kOutagePause,
+  kApiUnreachable,
+};
 // The `reason` label of hotdata_policy_suppressed_total: "maintenance", "permanent_error", ...
 std::string_view ReasonName(SuppressReason reason);
 
@@ -60,6 +69,9 @@ enum class OutcomeKind {
 struct Outcome {
   OutcomeKind kind = OutcomeKind::kSuccess;
   std::string message;  // the API error, "" on success
+  // The request failed as an unreachable API does (connection error, timeout, 5xx): it counts
+  // towards the api_unreachable hold like a failed check.
+  bool unreachable = false;
 };
 
 }  // namespace hdm::policy

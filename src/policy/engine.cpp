@@ -22,7 +22,8 @@ struct PolicyEngine::Item {
   std::string connection_name;
   std::string trigger;
   bool overlapped_pause = false;
-  bool retry = false;
+  bool retry = false;                    // every candidate merged into it was a retry
+  std::optional<PendingRetry> retry_of;  // one of them was: kept while the API is unreachable
 };
 
 PolicyEngine::PolicyEngine(std::shared_ptr<const Config> config, PolicyState state)
@@ -111,7 +112,8 @@ std::vector<Decision> PolicyEngine::Evaluate(SysTime now) {
                       .connection_id = key.target.connection_id,
                       .trigger = "retry after a transient failure; " + it->second.trigger,
                       .retry_target = key.target,
-                      .retry_connection_name = it->second.connection_name});
+                      .retry_connection_name = it->second.connection_name,
+                      .retry_trigger = it->second.trigger});
       }
       it = state_.retries.erase(it);
     }
@@ -121,7 +123,23 @@ std::vector<Decision> PolicyEngine::Evaluate(SysTime now) {
   FireSchedules(now, candidates);
 
   std::vector<Decision> decisions;
-  for (const Item& item : Expand(std::move(candidates))) decisions.push_back(Judge(item, now));
+  for (const Item& item : Expand(std::move(candidates))) {
+    Decision d = Judge(item, now);
+    const bool held =
+        d.verdict == Verdict::kSuppressed && d.reason == SuppressReason::kApiUnreachable;
+    if (held && item.retry_of) {
+      // Kept for when the API answers again; a retry alone is reported the first time only.
+      state_.retries[item.key] =
+          PendingRetry{.due = SaturatingAdd(now, config_->scheduler.interval),
+                       .connection_name = item.retry_of->connection_name,
+                       .trigger = item.retry_of->trigger};
+      if (!held_retries_.insert(item.key).second && item.retry) continue;
+    } else {
+      held_retries_.erase(item.key);
+    }
+    decisions.push_back(std::move(d));
+  }
+  std::erase_if(held_retries_, [&](const PolicyKey& k) { return !state_.retries.contains(k); });
   return decisions;
 }
 
@@ -139,9 +157,13 @@ std::vector<PolicyEngine::Item> PolicyEngine::Expand(std::vector<Candidate> cand
                            .trigger = c.trigger,
                            .overlapped_pause = c.overlapped_pause,
                            .retry = c.retry_target.has_value()});
-      return;
     }
     Item& item = items[it->second];
+    if (c.retry_target && !item.retry_of) {
+      item.retry_of =
+          PendingRetry{.connection_name = c.retry_connection_name, .trigger = c.retry_trigger};
+    }
+    if (fresh) return;
     if (item.trigger.find(c.trigger) == std::string::npos) item.trigger += "; " + c.trigger;
     item.overlapped_pause = item.overlapped_pause || c.overlapped_pause;
     item.retry = item.retry && c.retry_target.has_value();
@@ -199,6 +221,7 @@ Decision PolicyEngine::Judge(const Item& item, SysTime now) {
 std::optional<std::pair<SuppressReason, std::string>> PolicyEngine::Suppression(
     const PolicyKey& key, bool overlapped_pause, SysTime now) const {
   const SafetyConfig& safety = config_->safety;
+  if (auto why = ApiUnreachable(now)) return std::pair{SuppressReason::kApiUnreachable, *why};
   for (const MaintenanceWindow& w : safety.maintenance) {
     // In a window when one started within the last `duration`: [start, start + duration).
     const SysTime start = w.cron.NextAfter(SaturatingSub(now, w.duration));
@@ -254,6 +277,11 @@ void PolicyEngine::OnOutcome(const Decision& d, const Outcome& outcome, SysTime 
     }
   };
   const PolicyConfig* p = FindPolicy(d.policy);
+  if (outcome.unreachable) {
+    NoteApiFailure(now, d.target.Describe() + " purge: " + outcome.message);
+  } else if (outcome.kind != OutcomeKind::kTransientError) {
+    NoteApiAnswer(now);  // the API answered, whatever it said
+  }
   switch (outcome.kind) {
     case OutcomeKind::kSuccess:
     case OutcomeKind::kFailed:

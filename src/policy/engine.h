@@ -18,9 +18,15 @@
 //                   nothing is caught up
 //   table_stale     a profile of a `tables:` table shows synced_at older than `max_age`; fresh
 //                   again (a profile within max_age) ends the episode
-//   tables_changed  table_count or synced_table_count differ between two discoveries
+//   tables_changed  table_count or synced_table_count differ from what the previous get_connection
+//                   answer (OnConnectionDetails) or discovery said: once per change
 // Only valid health answers count: a failed check (CheckEvent::answered == false) neither opens,
 // extends, ends nor fires anything.
+//
+// Before the safeties, api_unreachable holds every decision while the monitor's own requests to
+// the API fail (a failed check with a connection error, a timeout or a 5xx, or a purge that
+// failed so) and none got an answer for a whole scheduler interval. It spends no budget and
+// starts no cooldown; a held retry is kept (reported once) and goes out when the API answers.
 //
 // Safeties, in this order; the first that holds suppresses the decision: maintenance window,
 // permanent mark, per (policy, target) cooldown, the hourly budget, the outage pause (now, or at
@@ -42,6 +48,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -88,6 +95,10 @@ class PolicyEngine {
   // scheduler that has not discovered yet). Connections not in it lose their episodes, answers
   // and retries; table counts are compared with the previous discovery's.
   void OnDiscovery(const std::vector<ConnectionState>& monitored, SysTime now);
+  // A get_connection answer (the scheduler asks after each discovery): its table counts are
+  // compared with the last ones known at once, so that a change between two discoveries the
+  // owner polls is neither missed nor reported twice. Counts absent change nothing.
+  void OnConnectionDetails(const ConnectionState& connection, SysTime now);
   // A table profile of a `tables:` entry. `synced_at` absent (never synced, or not reported)
   // leaves that table's episode as it is.
   void OnTableProfile(const std::string& connection_id, const TableRef& table,
@@ -117,6 +128,8 @@ class PolicyEngine {
   bool HasPending() const { return !pending_.empty(); }
   // Why the pause is on ("outage pause: 6 of 10 recent answers unhealthy (more than 50%)").
   const std::string& PauseDetail() const { return pause_detail_; }
+  // Why purges are held for an unreachable API at `now`, or nullopt while it answers.
+  std::optional<std::string> ApiUnreachable(SysTime now) const;
   // When Evaluate() next has something to do without new input: a schedule point or a retry.
   // SysTime{} (the epoch) before the first Evaluate(); nullopt when nothing is scheduled.
   std::optional<SysTime> NextDue() const;
@@ -131,6 +144,7 @@ class PolicyEngine {
     bool overlapped_pause = false;
     std::optional<TargetKey> retry_target;  // set for the retry of a transient failure
     std::string retry_connection_name;
+    std::string retry_trigger;  // the original decision's trigger
   };
   struct InFlight {
     PolicyKey key;
@@ -146,6 +160,9 @@ class PolicyEngine {
   void OnHealthAnswer(const PolicyConfig& p, const ConnectionState& s, SysTime at);
   void OnLatencyAnswer(const PolicyConfig& p, const ConnectionState& s, SysTime at);
   void UpdatePause(SysTime now);
+  void NoteApiAnswer(SysTime at);
+  void NoteApiFailure(SysTime at, std::string what);
+  void CompareTableCounts(const ConnectionState& c);
   void FireSchedules(SysTime now, std::vector<Candidate>& out);
   SysTime FirstSchedulePoint(const PolicyConfig& p, SysTime now) const;
   SysTime NextSchedulePoint(const PolicyConfig& p, SysTime point, SysTime now) const;
@@ -173,6 +190,12 @@ class PolicyEngine {
   std::map<std::string, SysTime> schedule_next_;  // by policy; set at its first Evaluate()
   bool evaluated_ = false;
   std::map<uint64_t, InFlight> in_flight_;  // kPerform decisions awaiting OnOutcome()
+  // What the monitor's own requests to the API saw (api_unreachable).
+  std::optional<SysTime> api_answered_at_;    // the latest answer of any kind
+  std::optional<SysTime> api_failed_at_;      // the latest connection error, timeout or 5xx
+  std::optional<SysTime> api_failing_since_;  // the first such failure after that answer
+  std::string api_failure_;                   // what failed last, for the audit
+  std::set<PolicyKey> held_retries_;          // retries held for api_unreachable, reported once
   uint64_t next_id_ = 1;
 };
 

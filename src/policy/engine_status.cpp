@@ -18,6 +18,8 @@ std::string_view ReasonName(SuppressReason reason) {
       return "budget";
     case SuppressReason::kOutagePause:
       return "outage_pause";
+    case SuppressReason::kApiUnreachable:
+      return "api_unreachable";
   }
   return "unknown";
 }

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/saturating_time.h"
+#include "common/time_format.h"
 #include "health/selection.h"
 #include "policy/engine.h"
 #include "policy/trigger_text.h"
@@ -19,10 +20,51 @@ bool ThresholdsMet(const WhenConfig& w, int64_t answers, SysTime::duration held)
   return true;
 }
 
+// A failed check's metric code that says the API itself is out of reach: no answer came
+// (connection error, timeout) or the API failed (5xx).
+bool UnreachableCode(const std::string& code) {
+  return code == "connection_error" || code == "timeout" || (code.size() == 3 && code[0] == '5');
+}
+
 }  // namespace
+
+void PolicyEngine::NoteApiAnswer(SysTime at) {
+  if (!api_answered_at_ || *api_answered_at_ < at) api_answered_at_ = at;
+}
+
+void PolicyEngine::NoteApiFailure(SysTime at, std::string what) {
+  if (!api_failed_at_ || *api_failed_at_ <= at) {
+    api_failed_at_ = at;
+    api_failure_ = std::move(what);
+  }
+  if (!api_failing_since_ || (api_answered_at_ && *api_failing_since_ <= *api_answered_at_)) {
+    api_failing_since_ = at;
+  }
+}
+
+std::optional<std::string> PolicyEngine::ApiUnreachable(SysTime now) const {
+  // The latest request failed, and none got an answer for a whole interval: one connection whose
+  // checks fail while the others answer is not an unreachable API.
+  if (!api_failed_at_) return std::nullopt;
+  if (api_answered_at_ && (*api_answered_at_ >= *api_failed_at_ ||
+                           now - *api_answered_at_ < config_->scheduler.interval)) {
+    return std::nullopt;
+  }
+  std::string why = "the API is unreachable: the monitor's requests fail";
+  if (api_failing_since_) why += " since " + FormatRfc3339(*api_failing_since_);
+  why += api_answered_at_ ? ", no answer since " + FormatRfc3339(*api_answered_at_)
+                          : ", no answer yet";
+  return why + " (last: " + api_failure_ + ")";
+}
 
 void PolicyEngine::OnCheck(const CheckEvent& event) {
   const ConnectionState& s = event.state;
+  if (event.answered) {
+    NoteApiAnswer(event.at);
+  } else if (UnreachableCode(s.last_check_error_code)) {
+    const std::string who = s.info.name.empty() ? s.info.id : s.info.name;
+    NoteApiFailure(event.at, "check of " + who + ": " + s.last_check_error);
+  }
   // A failed check is no answer: the API being unreachable says nothing about the connection.
   if (!event.answered || !s.healthy) return;
   known_[s.info.id] = s.info;
@@ -133,27 +175,36 @@ void PolicyEngine::OnDiscovery(const std::vector<ConnectionState>& monitored, Sy
   std::erase_if(state_.table_counts, [&](const auto& e) { return gone(e.first); });
   UpdatePause(now);
 
-  for (const ConnectionState& c : monitored) {
-    TableCounts& seen = state_.table_counts[c.info.id];
-    std::string changes;
-    auto compare = [&](const char* what, std::optional<int64_t>& before,
-                       const std::optional<int64_t>& after) {
-      if (!after) return;  // not known this time: keep what the last discovery said
-      if (before && *before != *after) {
-        if (!changes.empty()) changes += ", ";
-        changes +=
-            std::string(what) + " " + std::to_string(*before) + " -> " + std::to_string(*after);
-      }
-      before = after;
-    };
-    compare("table_count", seen.table_count, c.table_count);
-    compare("synced_table_count", seen.synced_table_count, c.synced_table_count);
-    if (changes.empty()) continue;
-    for (const PolicyConfig& p : config_->policies) {
-      if (p.when.event != EventKind::kTablesChanged || !SelectorMatches(p.match, c.info)) continue;
-      pending_.push_back(Candidate{
-          .policy = p.name, .connection_id = c.info.id, .trigger = "tables changed: " + changes});
+  for (const ConnectionState& c : monitored) CompareTableCounts(c);
+}
+
+void PolicyEngine::OnConnectionDetails(const ConnectionState& c, SysTime /*now*/) {
+  // A connection the last discovery did not list gets no baseline: it left, or a reload
+  // unselected it (OnDiscovery drops its counts).
+  if (discovered_ && !known_.contains(c.info.id)) return;
+  CompareTableCounts(c);
+}
+
+void PolicyEngine::CompareTableCounts(const ConnectionState& c) {
+  TableCounts& seen = state_.table_counts[c.info.id];
+  std::string changes;
+  auto compare = [&](const char* what, std::optional<int64_t>& before,
+                     const std::optional<int64_t>& after) {
+    if (!after) return;  // not known this time: keep what was said last
+    if (before && *before != *after) {
+      if (!changes.empty()) changes += ", ";
+      changes +=
+          std::string(what) + " " + std::to_string(*before) + " -> " + std::to_string(*after);
     }
+    before = after;
+  };
+  compare("table_count", seen.table_count, c.table_count);
+  compare("synced_table_count", seen.synced_table_count, c.synced_table_count);
+  if (changes.empty()) return;
+  for (const PolicyConfig& p : config_->policies) {
+    if (p.when.event != EventKind::kTablesChanged || !SelectorMatches(p.match, c.info)) continue;
+    pending_.push_back(Candidate{
+        .policy = p.name, .connection_id = c.info.id, .trigger = "tables changed: " + changes});
   }
 }
 

@@ -24,7 +24,7 @@ std::optional<AuditOutcome> OutcomeFrom(const std::string& name) {
 std::optional<SuppressReason> ReasonFrom(const std::string& name) {
   for (SuppressReason r :
        {SuppressReason::kMaintenance, SuppressReason::kPermanentError, SuppressReason::kCooldown,
-        SuppressReason::kBudget, SuppressReason::kOutagePause}) {
+        SuppressReason::kBudget, SuppressReason::kOutagePause, SuppressReason::kApiUnreachable}) {
     if (ReasonName(r) == name) return r;
   }
   return std::nullopt;

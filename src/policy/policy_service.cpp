@@ -140,6 +140,17 @@ void PolicyService::OnDiscovery(const std::vector<ConnectionState>& monitored, S
   Wake();
 }
 
+void PolicyService::OnConnectionDetails(const ConnectionState& connection, SysTime now) {
+  bool fired = false;
+  {
+    std::lock_guard lock(mu_);
+    engine_->OnConnectionDetails(connection, now);
+    dirty_ = true;
+    fired = engine_->HasPending();
+  }
+  if (fired) Wake();
+}
+
 void PolicyService::OnTableProfile(const std::string& connection_id, const TableRef& table,
                                    std::optional<SysTime> synced_at, SysTime now) {
   {

@@ -102,6 +102,9 @@ class PolicyService {
   // Inputs; cheap, never block on a purge.
   void OnCheck(const CheckEvent& event);
   void OnDiscovery(const std::vector<ConnectionState>& monitored, SysTime now);
+  // A get_connection answer (Scheduler::SetDetailsListener): its table counts reach the engine
+  // at once instead of at the next fleet poll (tables_changed).
+  void OnConnectionDetails(const ConnectionState& connection, SysTime now);
   void OnTableProfile(const std::string& connection_id, const TableRef& table,
                       std::optional<SysTime> synced_at, SysTime now);
   void Reconfigure(std::shared_ptr<const Config> config);

@@ -13,6 +13,8 @@ Outcome ClassifyPurgeError(const hotdata::ApiError& error) {
               (error.status >= 500 || error.status == 429))) {
     out.kind = OutcomeKind::kTransientError;
   }
+  out.unreachable = error.kind == ErrorKind::kTimeout || error.kind == ErrorKind::kConnection ||
+                    (error.kind == ErrorKind::kHttpStatus && error.status >= 500);
   return out;
 }
 

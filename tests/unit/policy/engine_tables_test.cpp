@@ -106,5 +106,43 @@ policies:
   EXPECT_EQ(last_[0].trigger, "tables changed: table_count 7 -> 9");
 }
 
+// issue #13 item 3: the daemon polls its fleet every few seconds, and get_connection answers
+// come after the list: each answer is compared with the last one as it arrives, so that no count
+// between two polls is missed and each change fires once, whether a discovery sees it too or not.
+TEST_F(EngineTest, TablesChangedComparesEachGetConnectionAnswerAsItArrives) {
+  Start(R"(
+policies:
+  - { name: changed, match: { id: [c1] }, when: { event: tables_changed },
+      action: { purge: connection }, cooldown: 0s }
+)");
+  // The discovery came before any get_connection answer: no counts yet.
+  ConnectionState c1 = Fleet("c1");
+  struct Answer {
+    std::optional<int64_t> tables;
+    std::optional<int64_t> synced;
+    bool then_discovery;
+    Strings want;
+  };
+  const std::vector<Answer> answers = {
+      {3, 3, false, {}},                        // the baseline
+      {4, 3, false, {"changed c1 perform"}},    // between two polls of the fleet
+      {4, 3, true, {}},                         // the poll sees what is known already
+      {4, 4, true, {"changed c1 perform"}},     // synced, and a discovery at once
+      {std::nullopt, std::nullopt, false, {}},  // get_connection failed
+      {4, 4, false, {}},                        // unchanged
+  };
+  for (size_t i = 0; i < answers.size(); ++i) {
+    Advance(2s);
+    c1.table_count = answers[i].tables;
+    c1.synced_table_count = answers[i].synced;
+    engine_->OnConnectionDetails(c1, t);
+    if (answers[i].then_discovery) {
+      Fleet("c1") = c1;
+      engine_->OnDiscovery(fleet_, t);
+    }
+    EXPECT_EQ(Eval(), answers[i].want) << "answer " << i;
+  }
+}
+
 }  // namespace
 }  // namespace hdm::policy::testing
