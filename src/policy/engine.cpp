@@ -76,6 +76,33 @@ std::string PolicyEngine::ConnectionName(const std::string& id) const {
   return it == known_.end() ? std::string() : it->second.name;
 }
 
+void PolicyEngine::OnWallClockStep(SysTime::duration delta) {
+  const auto by = std::chrono::duration_cast<Millis>(delta);
+  auto shift = [&](SysTime& t) {
+    if (t != SysTime::min() && t != SysTime::max() && t != SysTime{}) t = SaturatingAdd(t, by);
+  };
+  auto shift_opt = [&](std::optional<SysTime>& t) {
+    if (t) shift(*t);
+  };
+  for (auto& [key, until] : state_.cooldown_until) shift(until);
+  for (SysTime& spent : state_.budget_spends) shift(spent);
+  for (auto& [target, mark] : state_.permanent) shift(mark.at);
+  for (auto& [key, ep] : state_.episodes) {
+    shift(ep.since);
+    shift(ep.last);
+  }
+  for (auto& [policy, last] : state_.schedule_last_fire) shift(last);
+  for (auto& [key, retry] : state_.retries) shift(retry.due);
+  for (auto& [policy, next] : schedule_next_) {
+    const PolicyConfig* p = FindPolicy(policy);
+    if (p == nullptr || !p->when.cron) shift(next);  // `every`: a period from the last firing
+  }
+  answers_.Shift(delta);
+  shift_opt(api_answered_at_);
+  shift_opt(api_failed_at_);
+  shift_opt(api_failing_since_);
+}
+
 std::optional<SysTime> PolicyEngine::NextDue() const {
   if (!evaluated_) return SysTime{};
   std::optional<SysTime> next;

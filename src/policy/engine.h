@@ -112,6 +112,13 @@ class PolicyEngine {
   // How performing a kPerform decision went, at `now`. Other verdicts are ignored.
   void OnOutcome(const Decision& decision, const Outcome& outcome, SysTime now);
 
+  // The wall clock stepped by `delta` (its owner measures steps against the monotonic clock).
+  // Every time the engine recorded moves with it, cooldowns and budget spending included, so
+  // that each keeps its length in real time: a step back neither stops `for` episodes, `every`
+  // schedules and retries for as long, nor a step forward ends every cooldown at once. Cron
+  // points stay on the wall clock.
+  void OnWallClockStep(SysTime::duration delta);
+
   // Adopts the cooldowns and budget spending another process recorded in the state file
   // (MergeShared in policy_state.h), so that its purges count here too.
   void MergeShared(const PolicyState& from) { policy::MergeShared(state_, from); }

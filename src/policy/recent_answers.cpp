@@ -2,6 +2,8 @@
 
 #include <iterator>
 
+#include "common/saturating_time.h"
+
 namespace hdm::policy {
 
 void RecentAnswers::Put(const std::string& id, bool healthy, SysTime at) {
@@ -49,6 +51,24 @@ void RecentAnswers::Erase(Ordered::iterator it) {
   Uncount(it);
   if (it == window_begin_) ++window_begin_;
   by_time_.erase(it);
+}
+
+void RecentAnswers::Shift(SysTime::duration d) {
+  const auto by = std::chrono::duration_cast<std::chrono::milliseconds>(d);
+  // Every time moves by the same amount: the order stays, so the nodes move over in order.
+  Ordered shifted;
+  const bool window_empty = window_begin_ == by_time_.end();
+  while (!by_time_.empty()) {
+    const bool begins_window = by_time_.begin() == window_begin_;
+    auto node = by_time_.extract(by_time_.begin());
+    node.value().at = SaturatingAdd(node.value().at, by);
+    const Ordered::iterator moved = shifted.insert(shifted.end(), std::move(node));
+    latest_[moved->id] = moved;
+    if (begins_window) window_begin_ = moved;
+  }
+  by_time_.swap(shifted);  // iterators stay valid and now point into by_time_
+  if (window_empty) window_begin_ = by_time_.end();
+  if (oldest_ != SysTime::min()) oldest_ = SaturatingAdd(oldest_, by);
 }
 
 RecentAnswers::Counts RecentAnswers::CountSince(SysTime oldest) {

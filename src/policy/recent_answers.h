@@ -31,6 +31,9 @@ class RecentAnswers {
   // Answers at or after `oldest`, and the unhealthy ones among them. `oldest` may move either
   // way between calls; a step back costs a walk over the answers it takes back in.
   Counts CountSince(SysTime oldest);
+  // The wall clock stepped by `d`: every answer's time moves with it (the window keeps what it
+  // holds).
+  void Shift(SysTime::duration d);
   size_t size() const { return latest_.size(); }
 
  private:
