@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -104,29 +103,25 @@ std::expected<std::shared_ptr<SSL_CTX>, std::string> ClientTlsContext(const TlsS
 }
 
 std::expected<std::unique_ptr<ClientConnection>, IoError> ClientConnection::Open(
-    const std::string& host, int port, const std::shared_ptr<SSL_CTX>& tls, SteadyTime deadline,
-    const SocketHook& hook) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  const std::string service = std::to_string(port);
-  if (getaddrinfo(host.c_str(), service.c_str(), &hints, &found) != 0) {
-    return std::unexpected(IoError::kClosed);
-  }
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addresses(found, freeaddrinfo);
-
+    const std::string& host, const Addresses& addresses, int port,
+    const std::shared_ptr<SSL_CTX>& tls, SteadyTime deadline, const SocketHook& hook) {
   IoError last = IoError::kClosed;
-  for (const addrinfo* a = addresses.get(); a != nullptr; a = a->ai_next) {
-    const int fd =
-        ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+  for (const ResolvedAddress& a : addresses) {
+    ResolvedAddress target = a;
+    if (target.family == AF_INET && target.len >= sizeof(sockaddr_in)) {
+      reinterpret_cast<sockaddr_in*>(&target.addr)->sin_port = htons(static_cast<uint16_t>(port));
+    } else if (target.family == AF_INET6 && target.len >= sizeof(sockaddr_in6)) {
+      reinterpret_cast<sockaddr_in6*>(&target.addr)->sin6_port = htons(static_cast<uint16_t>(port));
+    } else {
+      continue;
+    }
+    const int fd = ::socket(target.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) continue;
     // From here the connection owns the socket: its destructor closes it.
     std::unique_ptr<ClientConnection> conn(new ClientConnection(fd, hook));
     if (!hook(fd)) return std::unexpected(IoError::kClosed);
     std::expected<void, IoError> connected;
-    if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&target.addr), target.len) != 0) {
       connected =
           errno == EINPROGRESS ? AwaitConnect(fd, deadline) : std::unexpected(IoError::kClosed);
     }

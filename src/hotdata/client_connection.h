@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "hotdata/resolver.h"
+
 using SSL_CTX = struct ssl_ctx_st;
 using SSL = struct ssl_st;
 using BIO = struct bio_st;
@@ -41,11 +43,11 @@ class ClientConnection {
   // thread can shut it down to abort a blocked call; returns false to abort the connect.
   using SocketHook = std::function<bool(int fd)>;
 
-  // Resolves `host`, connects (each address in turn) and, with `tls`, does the handshake
-  // (SNI and host name verification against `host`).
+  // Connects to `port` on each of `addresses` (those of `host`, resolved already) in turn and,
+  // with `tls`, does the handshake (SNI and host name verification against `host`).
   static std::expected<std::unique_ptr<ClientConnection>, IoError> Open(
-      const std::string& host, int port, const std::shared_ptr<SSL_CTX>& tls, SteadyTime deadline,
-      const SocketHook& hook);
+      const std::string& host, const Addresses& addresses, int port,
+      const std::shared_ptr<SSL_CTX>& tls, SteadyTime deadline, const SocketHook& hook);
   ~ClientConnection();
   ClientConnection(const ClientConnection&) = delete;
   ClientConnection& operator=(const ClientConnection&) = delete;

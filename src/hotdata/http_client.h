@@ -14,6 +14,8 @@
 
 namespace hdm::hotdata {
 
+class Resolver;
+
 struct ClientOptions {
   std::string base_url;      // "https://app.hotdata.dev" or "http://127.0.0.1:PORT"
   std::string token;         // secret: never logged, never in an error message
@@ -30,6 +32,9 @@ struct ClientOptions {
   // before it is reused (one non-blocking peek); one used more recently is reused as it is.
   std::chrono::milliseconds stale_check_after{250};
   RequestObserver* observer = nullptr;  // not owned; may be null; must outlive the client
+  // Looks up the base URL's host name within each request's deadline (resolver.h). Null: the
+  // process's shared one (getaddrinfo, answers kept 30 s).
+  std::shared_ptr<Resolver> resolver;
 };
 
 std::unique_ptr<HotdataApi> MakeHttpClient(const ClientOptions& options);

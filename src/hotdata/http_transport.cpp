@@ -25,7 +25,7 @@ TransportFailure Failure(ErrorKind kind, std::string message, bool before_answer
 
 TransportFailure Cancelled() { return Failure(ErrorKind::kCancelled, "", false); }
 
-TransportFailure TimedOut(milliseconds timeout, const char* where = "") {
+TransportFailure TimedOut(milliseconds timeout, const std::string& where = "") {
   return Failure(ErrorKind::kTimeout, "after " + FormatDuration(timeout) + where, false);
 }
 
@@ -37,7 +37,9 @@ bool IsHeaderSafe(std::string_view value) {
 }  // namespace
 
 HttpTransport::HttpTransport(const ClientOptions& options)
-    : options_(options), parser_(options.max_body_bytes) {
+    : options_(options),
+      resolver_(options.resolver ? options.resolver : Resolver::Shared()),
+      parser_(options.max_body_bytes) {
   auto base = ParseBaseUrl(options.base_url);
   if (!base) {
     init_error_ = base.error();
@@ -78,8 +80,9 @@ void HttpTransport::Cancel() {
   std::unique_lock lock(mu_);
   cancelled_ = true;
   cv_.notify_all();
-  // Wakes a Send() blocked on the socket; one still resolving the host name notices at
-  // PublishSocket().
+  // Wakes a Send() waiting for the host name lookup (that would notice at PublishSocket()
+  // otherwise) and one blocked on the socket.
+  stop_.request_stop();
   if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
   cv_.wait(lock, [this] { return !in_flight_; });
 }
@@ -145,7 +148,26 @@ std::expected<HttpAnswer, TransportFailure> HttpTransport::Exchange(const HttpRe
     conn_.reset();
   }
   if (!conn_) {
-    auto opened = ClientConnection::Open(base_->host, base_->port, tls_, deadline,
+    auto addresses = resolver_->Resolve(base_->host, deadline, stop_.get_token());
+    if (!addresses) {
+      switch (addresses.error().error) {
+        case ResolveError::kCancelled:
+          return std::unexpected(Cancelled());
+        case ResolveError::kTimeout:
+          // Like a connect timeout. The host comes from the config, not a server; redacted all
+          // the same, as every message is.
+          return std::unexpected(TimedOut(
+              timeout,
+              Redact(" (name resolution timed out for host " + base_->host + ")", options_.token)));
+        case ResolveError::kFailed:
+          return std::unexpected(Failure(ErrorKind::kConnection,
+                                         Redact("cannot resolve host " + base_->host + ": " +
+                                                    Excerpt(addresses.error().reason),
+                                                options_.token),
+                                         true));
+      }
+    }
+    auto opened = ClientConnection::Open(base_->host, **addresses, base_->port, tls_, deadline,
                                          [this](int fd) { return PublishSocket(fd); });
     if (!opened) {
       switch (opened.error()) {

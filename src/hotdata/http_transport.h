@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 
 #include "hotdata/api.h"
@@ -18,6 +19,7 @@
 #include "hotdata/http_client.h"
 #include "hotdata/http_support.h"
 #include "hotdata/http_wire.h"
+#include "hotdata/resolver.h"
 
 namespace hdm::hotdata {
 
@@ -53,8 +55,8 @@ class HttpTransport {
                                                    std::chrono::milliseconds timeout);
 
   // Aborts a Send() in progress and makes every later one fail with kCancelled. Returns once
-  // the Send() in progress (if any) has returned; that can take until its host name lookup
-  // finishes.
+  // the Send() in progress (if any) has returned, which is at once: a host name lookup that is
+  // blocked is left to finish in the background (resolver.h).
   void Cancel();
   bool cancelled() const;
   // Waits `d`; returns true (early) when Cancel() is called.
@@ -74,6 +76,8 @@ class HttpTransport {
   std::string init_error_;        // why nothing can be sent (a bad base_url, CA file or header)
   std::shared_ptr<SSL_CTX> tls_;  // https only
   std::string fixed_headers_;     // Host, Authorization, ...: the same on every request
+  std::shared_ptr<Resolver> resolver_;
+  std::stop_source stop_;  // requested by Cancel(): ends a wait for the resolver
 
   // Only Send() (one thread at a time) uses these.
   std::unique_ptr<ClientConnection> conn_;
