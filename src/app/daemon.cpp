@@ -15,7 +15,8 @@
 namespace hdm {
 namespace {
 
-// /healthz turns 503 when the scheduler loop has not gone round for this long.
+// /healthz turns 503 when the scheduler loop has not gone round for this long (monotonic clock:
+// a step of the wall clock neither fails /healthz nor hides a stalled loop).
 constexpr auto kLoopStallLimit = std::chrono::seconds(30);
 
 // The checker for server.basic_auth, or null without it. The error names the file.
@@ -94,7 +95,10 @@ std::expected<std::unique_ptr<Daemon>, StartError> Daemon::Create(DaemonOptions 
 }
 
 Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std::string token)
-    : options_(std::move(options)), token_(std::move(token)), config_(std::move(config)) {
+    : options_(std::move(options)),
+      token_(std::move(token)),
+      clock_(options_.clock != nullptr ? *options_.clock : system_clock_),
+      config_(std::move(config)) {
   const ApiConfig api = config_->api;
   pool_ = std::make_unique<WorkerPool>(config_->scheduler.concurrency, [this, api] {
     return MakeApiClient(api, token_, &metrics_);
@@ -108,7 +112,7 @@ Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std:
                                       notifier_.watchdog_period() / 4));
   }
   loop_ = std::make_unique<SchedulerLoop>(
-      clock_, *scheduler_, [this](SysTime now) { OnHeartbeat(now); }, max_wait);
+      clock_, *scheduler_, [this](MonoTime now) { OnHeartbeat(now); }, max_wait);
   scheduler_->SetWakeup([this] { loop_->Wake(); });
   policy_ = std::make_unique<policy::PolicyService>(
       clock_, config_, MakeApiClient(api, token_, &metrics_),
@@ -178,7 +182,7 @@ void Daemon::Stop() {
   if (server_) server_->Stop();
 }
 
-void Daemon::OnHeartbeat(SysTime now) {
+void Daemon::OnHeartbeat(MonoTime now) {
   notifier_.Heartbeat(now);
   if (!notifier_.enabled()) return;
   // Until the first discovery the status changes with the error, and costs little (no
@@ -235,7 +239,7 @@ std::string Daemon::StatusLine() const {
          std::to_string(static_cast<int64_t>(snap.last_round_duration_seconds * 1000)) + " ms";
 }
 
-bool Daemon::Alive() const { return clock_.Now() - loop_->LastBeat() < kLoopStallLimit; }
+bool Daemon::Alive() const { return clock_.Mono() - loop_->LastBeat() < kLoopStallLimit; }
 
 std::shared_ptr<const Config> Daemon::config() const {
   std::lock_guard lock(mu_);

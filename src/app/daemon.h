@@ -26,6 +26,9 @@ namespace hdm {
 struct DaemonOptions {
   std::string config_path;
   bool force_dry_run = false;  // --dry-run
+  // Where the daemon reads time (tests step its wall clock); null: the system's clocks. Must
+  // outlive the Daemon.
+  const Clock* clock = nullptr;
 };
 
 // Why the daemon could not be created or started: a message ready to print and whether a later
@@ -75,8 +78,9 @@ class Daemon {
  private:
   Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std::string token);
   bool Alive() const;
-  // On the scheduler thread after every tick: systemd's watchdog and STATUS=.
-  void OnHeartbeat(SysTime now);
+  // On the scheduler thread after every tick, `now` on the monotonic clock: systemd's watchdog
+  // and STATUS=.
+  void OnHeartbeat(MonoTime now);
   // "waiting for the first discovery: <last error>" until a discovery succeeded, then
   // "monitoring N connections: ...".
   std::string StatusLine() const;
@@ -84,12 +88,13 @@ class Daemon {
 
   const DaemonOptions options_;
   const std::string token_;  // secret
-  SystemClock clock_;
+  SystemClock system_clock_;
+  const Clock& clock_;  // options_.clock, or system_clock_
   SystemdNotifier notifier_;
   // Only the scheduler thread (OnHeartbeat) touches these three.
   bool discovery_reported_ = false;  // a STATUS= told the first successful discovery
   std::string last_status_text_;
-  SysTime last_status_{};
+  MonoTime last_status_{};  // monotonic: a wall step must not hold STATUS= back
   Metrics metrics_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<Scheduler> scheduler_;

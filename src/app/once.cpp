@@ -59,9 +59,9 @@ int RunOnce(const CliOptions& cli, std::ostream& out, std::ostream& err) {
   Scheduler scheduler(clock, pool, config->scheduler);
   // A deadline well past what one round may take: the list, then every check within its
   // interval, each with its retries.
-  const auto deadline = clock.Now() + 2 * config->scheduler.interval + 2 * config->api.timeout;
+  const auto deadline = clock.Mono() + 2 * config->scheduler.interval + 2 * config->api.timeout;
   for (;;) {
-    const SysTime next = scheduler.Tick();
+    const MonoTime next = scheduler.Tick();
     FleetSnapshot snap = scheduler.Snapshot();
     if (!snap.discovered && snap.discoveries_failed > 0) {
       err << "hotdata-monitor: cannot list connections: " << snap.last_discovery_error << "\n";
@@ -71,15 +71,15 @@ int RunOnce(const CliOptions& cli, std::ostream& out, std::ostream& err) {
       pool.Shutdown();
       return PrintRound(snap, out);
     }
-    if (clock.Now() > deadline) {
+    if (clock.Mono() > deadline) {
       err << "hotdata-monitor: the health round did not finish in time\n";
       pool.Shutdown();
       return PrintRound(scheduler.Snapshot(), out) == kExitUnhealthy ? kExitUnhealthy
                                                                      : kExitNoAnswer;
     }
     const auto wait =
-        std::min<SysTime::duration>(next - clock.Now(), std::chrono::milliseconds(20));
-    if (wait > SysTime::duration::zero()) std::this_thread::sleep_for(wait);
+        std::min<MonoTime::duration>(next - clock.Mono(), std::chrono::milliseconds(20));
+    if (wait > MonoTime::duration::zero()) std::this_thread::sleep_for(wait);
   }
 }
 

@@ -21,10 +21,10 @@ void SystemdNotifier::Ready(const std::string& status) { Send("READY=1\nSTATUS="
 
 void SystemdNotifier::Status(const std::string& status) { Send("STATUS=" + status); }
 
-void SystemdNotifier::Heartbeat(SysTime now) {
+void SystemdNotifier::Heartbeat(MonoTime now) {
   if (!enabled_ || watchdog_.count() == 0) return;
-  const auto last = SysTime(SysTime::duration(last_ping_.load()));
-  if (now - last < watchdog_ / 2) return;
+  const auto last = last_ping_.load();
+  if (last != kNever && now - MonoTime(MonoTime::duration(last)) < watchdog_ / 2) return;
   last_ping_.store(now.time_since_epoch().count());
   Send("WATCHDOG=1");
 }

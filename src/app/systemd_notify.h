@@ -22,8 +22,10 @@ class SystemdNotifier {
 
   void Ready(const std::string& status);
   void Status(const std::string& status);
-  // Sends WATCHDOG=1 when half the watchdog period has passed since the last one.
-  void Heartbeat(SysTime now);
+  // Sends WATCHDOG=1 when half the watchdog period has passed since the last one. `now` is on
+  // the monotonic clock: a step of the wall clock must not stop the pings (systemd would kill
+  // the service) nor burst them.
+  void Heartbeat(MonoTime now);
   void Reloading();
   void ReloadDone(const std::string& status);
   void Stopping();
@@ -33,7 +35,8 @@ class SystemdNotifier {
 
   bool enabled_ = false;
   std::chrono::microseconds watchdog_{0};
-  std::atomic<SysTime::duration::rep> last_ping_{0};
+  static constexpr MonoTime::duration::rep kNever = MonoTime::duration::min().count();
+  std::atomic<MonoTime::duration::rep> last_ping_{kNever};  // monotonic; kNever before the first
 };
 
 }  // namespace hdm

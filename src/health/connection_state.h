@@ -1,5 +1,6 @@
 // What the monitor knows about each connection, and the snapshot that metrics, the status
-// endpoint and the policy engine read. Plain values.
+// endpoint and the policy engine read. Plain values. Every time here is a wall-clock timestamp
+// (common/clock.h); what is due or measured lives on the monotonic clock inside the Scheduler.
 #pragma once
 
 #include <cstdint>
@@ -37,7 +38,9 @@ struct ConnectionState {
       0;  // unhealthy answers in a row; failed checks neither add nor reset
   std::optional<SysTime> unhealthy_since;  // first unhealthy answer of the current run
   std::optional<SysTime> last_purge;       // last successful purge (set by the policy runner)
-  std::optional<SysTime> not_before;       // Retry-After past the interval: do not ask before
+  // Retry-After past the interval: not asked before then. A wall-clock time, for the status API
+  // only: the scheduler waits on a monotonic copy, which a step of the wall clock leaves alone.
+  std::optional<SysTime> not_before;
 };
 
 // A table of the config's `tables:` list, resolved to a monitored connection, and its profile.

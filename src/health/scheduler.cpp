@@ -4,9 +4,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/saturating_time.h"
+
 namespace hdm {
 namespace {
 
+// API call deadlines are the HTTP client's, on the real steady clock (not the Clock's Mono(),
+// which a test's FakeClock moves by hand).
 using std::chrono::steady_clock;
 
 // The first `concurrency` checks of a round start over this window, not at one instant.
@@ -18,24 +22,24 @@ Millis RampWindow(const SchedulerConfig& c) {
 
 Scheduler::Scheduler(const Clock& clock, Executor& executor, SchedulerConfig config)
     : clock_(clock), executor_(executor), config_(std::move(config)) {
-  next_discovery_ = clock_.Now();
+  next_discovery_ = clock_.Mono();
 }
 
 void Scheduler::SetCheckListener(CheckListener listener) { listener_ = std::move(listener); }
 
 void Scheduler::SetWakeup(std::function<void()> wakeup) { wakeup_ = std::move(wakeup); }
 
-SysTime Scheduler::Tick() {
+MonoTime Scheduler::Tick() {
   std::vector<ApiTask> tasks;
-  SysTime next;
+  MonoTime next;
   {
     std::lock_guard lock(mu_);
-    const SysTime now = clock_.Now();
-    if (!discovery_in_flight_ && now >= next_discovery_) StartDiscoveryLocked(tasks);
-    if (discovered_ && now >= next_round_) StartRoundLocked(now);
+    const Instant now = Read();
+    if (!discovery_in_flight_ && now.mono >= next_discovery_) StartDiscoveryLocked(tasks);
+    if (discovered_ && now.mono >= next_round_) StartRoundLocked(now);
     DispatchLocked(now, tasks);
 
-    next = discovery_in_flight_ ? SysTime::max() : next_discovery_;
+    next = discovery_in_flight_ ? MonoTime::max() : next_discovery_;
     if (discovered_) next = std::min(next, next_round_);
     const int c = config_.concurrency;
     if (!health_queue_.empty() && in_flight_ < c && round_dispatched_ < static_cast<size_t>(c)) {
@@ -59,7 +63,7 @@ void Scheduler::StartDiscoveryLocked(std::vector<ApiTask>& out) {
   });
 }
 
-void Scheduler::StartRoundLocked(SysTime now) {
+void Scheduler::StartRoundLocked(const Instant& now) {
   bool overrun = false;
   for (const auto& [id, round] : rounds_) {
     if (round.remaining > 0) overrun = true;
@@ -73,26 +77,27 @@ void Scheduler::StartRoundLocked(SysTime now) {
   }
   ++current_round_;
   round_dispatched_ = 0;
-  Round round{.start = now};
+  Round round{.start = now.mono};
   for (auto& [id, e] : connections_) {
     if (e.health_pending) continue;
-    if (e.state.not_before && *e.state.not_before > now) continue;
+    if (e.not_before && *e.not_before > now.mono) continue;
     e.health_pending = true;
     health_queue_.push_back({id, e.generation, current_round_});
     ++round.remaining;
   }
   if (round.remaining == 0) {
-    stats_.last_round_end = now;
+    stats_.last_round_end = now.wall;
     stats_.last_round_duration_seconds = 0;
     ++stats_.rounds_completed;
   } else {
     rounds_[current_round_] = round;
   }
-  next_round_ += config_.interval;
-  if (next_round_ <= now) next_round_ = now + config_.interval;
+  // A late round (the loop was held up) is one round, and the next comes an interval after it.
+  next_round_ = SaturatingAdd(next_round_, config_.interval);
+  if (next_round_ <= now.mono) next_round_ = SaturatingAdd(now.mono, config_.interval);
 }
 
-void Scheduler::DispatchLocked(SysTime now, std::vector<ApiTask>& out) {
+void Scheduler::DispatchLocked(const Instant& now, std::vector<ApiTask>& out) {
   const int c = config_.concurrency;
   const auto step = RampWindow(config_) / c;
   auto round_it = rounds_.find(current_round_);
@@ -102,7 +107,7 @@ void Scheduler::DispatchLocked(SysTime now, std::vector<ApiTask>& out) {
       const QueuedCheck& front = health_queue_.front();
       if (front.round == current_round_ && round_it != rounds_.end() &&
           round_dispatched_ < static_cast<size_t>(c) &&
-          now < round_it->second.start + step * static_cast<int64_t>(round_dispatched_)) {
+          now.mono < round_it->second.start + step * static_cast<int64_t>(round_dispatched_)) {
         ramp_waiting_ = true;  // ramping up: the next slot opens later
         break;
       }
@@ -156,13 +161,13 @@ void Scheduler::DispatchLocked(SysTime now, std::vector<ApiTask>& out) {
   }
 }
 
-void Scheduler::FinishCheckLocked(uint64_t round, SysTime now) {
+void Scheduler::FinishCheckLocked(uint64_t round, const Instant& now) {
   auto it = rounds_.find(round);
   if (it == rounds_.end()) return;
   if (--it->second.remaining > 0) return;
-  stats_.last_round_end = now;
+  stats_.last_round_end = now.wall;
   stats_.last_round_duration_seconds =
-      std::chrono::duration<double>(now - it->second.start).count();
+      std::chrono::duration<double>(now.mono - it->second.start).count();
   ++stats_.rounds_completed;
   rounds_.erase(it);
 }
@@ -180,11 +185,13 @@ void Scheduler::PostAll(std::vector<ApiTask>& tasks) {
 
 void Scheduler::Reconfigure(SchedulerConfig config) {
   std::lock_guard lock(mu_);
-  const SysTime now = clock_.Now();
+  const MonoTime now = clock_.Mono();
   const bool sooner = config.interval < config_.interval;
   config_ = std::move(config);
-  if (sooner && discovered_) next_round_ = std::min(next_round_, now + config_.interval);
-  next_discovery_ = std::min(next_discovery_, now + config_.discovery_interval);
+  if (sooner && discovered_) {
+    next_round_ = std::min(next_round_, SaturatingAdd(now, config_.interval));
+  }
+  next_discovery_ = std::min(next_discovery_, SaturatingAdd(now, config_.discovery_interval));
   if (discovered_) {
     ApplyListLocked(last_list_);
     ResolveTablesLocked();

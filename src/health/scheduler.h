@@ -1,16 +1,25 @@
 // Scheduler: discovery and health rounds, and the per-connection state they produce.
 //
 // Time comes from a Clock and every API call runs on an Executor, so the whole logic runs
-// deterministically in tests (FakeClock + ManualExecutor). Tick() does what is due at the
-// clock's now and says when it next has something to do; a loop thread (SchedulerLoop) calls
-// it. Results arrive on executor threads and immediately dispatch the next queued check, so a
-// slow check only ever holds one of the `concurrency` slots.
+// deterministically in tests (FakeClock + ManualExecutor). Tick() does what is due now and says
+// when it next has something to do; a loop thread (SchedulerLoop) calls it. Results arrive on
+// executor threads and immediately dispatch the next queued check, so a slow check only ever
+// holds one of the `concurrency` slots.
+//
+// Two clocks (common/clock.h): everything that is due or measured runs on the monotonic clock
+// (Clock::Mono()): rounds, discovery and its retry after a failure, the ramp, Retry-After, round
+// durations. A step of the wall clock (NTP after a VM resumed) neither stops rounds nor fires
+// them early. The wall clock (Clock::Now()) only stamps what people read: last_check,
+// last_answer, unhealthy_since, last_discovery, last_round_end, the snapshot's `taken`, and the
+// wall-clock copy of a Retry-After (ConnectionState::not_before) that the status API shows.
 //
 // Rounds: every `interval` each monitored connection that has no check queued or in flight
 // (and no Retry-After pending) is queued once; a round still running when the next is due is
-// counted as an overrun and its connections are not queued twice. The first `concurrency`
-// checks of a round are spread over a short ramp (min(interval/20, 1s)) so that a round never
-// fires all its requests at one instant. Discovery failures keep the last known set.
+// counted as an overrun and its connections are not queued twice. A round that is late (the
+// loop was held up) starts once and the next is an interval after it: never a burst. The first
+// `concurrency` checks of a round are spread over a short ramp (min(interval/20, 1s)) so that a
+// round never fires all its requests at one instant. Discovery failures keep the last known
+// set and are retried after min(discovery_interval, interval).
 //
 // Thread-safe: all state is guarded by one mutex; callbacks run without it held.
 #pragma once
@@ -20,6 +29,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -35,7 +45,8 @@ namespace hdm {
 struct CheckEvent {
   ConnectionState state;  // after the result was applied
   bool answered = false;  // a valid answer (false: the check failed)
-  SysTime at{};
+  SysTime at{};           // when it finished, wall clock: timestamps, cron, what is persisted
+  MonoTime mono_at{};     // the same instant on the monotonic clock: for intervals and windows
 };
 
 class Scheduler {
@@ -47,8 +58,8 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // Starts what is due at clock.Now(); returns when something is next due.
-  SysTime Tick();
+  // Starts what is due at clock.Mono(); returns when (monotonic clock) something is next due.
+  MonoTime Tick();
 
   // Applies a new scheduler config (reload): filters are re-applied to the last list at once;
   // a shorter interval takes effect now. Connections that stay keep their state.
@@ -80,6 +91,8 @@ class Scheduler {
  private:
   struct Entry {
     ConnectionState state;
+    // Retry-After past the interval: not asked before this (state.not_before is its wall copy).
+    std::optional<MonoTime> not_before;
     uint64_t generation = 0;      // tells a re-added connection from its queued predecessor
     bool health_pending = false;  // queued or in flight
     bool details_pending = false;
@@ -90,15 +103,21 @@ class Scheduler {
     uint64_t round;  // 0: outside any round (a newly discovered connection)
   };
   struct Round {
-    SysTime start;
+    MonoTime start;
     size_t remaining = 0;
   };
+  // One reading of both clocks.
+  struct Instant {
+    SysTime wall;   // for timestamps
+    MonoTime mono;  // for what is due and what is measured
+  };
+  Instant Read() const { return {clock_.Now(), clock_.Mono()}; }
 
   void StartDiscoveryLocked(std::vector<ApiTask>& out);
-  void StartRoundLocked(SysTime now);
-  void DispatchLocked(SysTime now, std::vector<ApiTask>& out);
+  void StartRoundLocked(const Instant& now);
+  void DispatchLocked(const Instant& now, std::vector<ApiTask>& out);
   void ApplyListLocked(const std::vector<hotdata::ConnectionInfo>& list);
-  void FinishCheckLocked(uint64_t round, SysTime now);
+  void FinishCheckLocked(uint64_t round, const Instant& now);
   void OnList(hotdata::ApiResult<std::vector<hotdata::ConnectionInfo>> result);
   void OnDetails(const std::string& id, uint64_t generation,
                  hotdata::ApiResult<hotdata::ConnectionDetails> result);
@@ -136,8 +155,9 @@ class Scheduler {
   bool ramp_waiting_ = false;  // the last dispatch stopped at a ramp slot
   bool discovery_in_flight_ = false;
   bool discovered_ = false;
-  SysTime next_discovery_{};
-  SysTime next_round_ = SysTime::max();
+  // Monotonic clock.
+  MonoTime next_discovery_{};
+  MonoTime next_round_ = MonoTime::max();
   FleetSnapshot stats_;  // the round/discovery counters; `connections` unused
 };
 

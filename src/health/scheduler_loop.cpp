@@ -13,7 +13,7 @@ SchedulerLoop::SchedulerLoop(const Clock& clock, Scheduler& scheduler, Heartbeat
 SchedulerLoop::~SchedulerLoop() { Stop(); }
 
 void SchedulerLoop::Start() {
-  last_beat_.store(clock_.Now().time_since_epoch().count());
+  last_beat_.store(clock_.Mono().time_since_epoch().count());
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -39,8 +39,8 @@ void SchedulerLoop::Run() {
   std::unique_lock lock(mu_);
   while (!stop_) {
     lock.unlock();
-    const SysTime next = scheduler_.Tick();
-    const SysTime now = clock_.Now();
+    const MonoTime next = scheduler_.Tick();
+    const MonoTime now = clock_.Mono();
     last_beat_.store(now.time_since_epoch().count());
     if (heartbeat_) heartbeat_(now);
     lock.lock();
@@ -49,9 +49,9 @@ void SchedulerLoop::Run() {
       woken_ = false;
       continue;
     }
-    // The wait runs on the steady clock; the scheduler's times are wall-clock, so a jump of the
-    // wall clock costs at most one capped wait.
-    auto wait = std::clamp<SysTime::duration>(next - now, SysTime::duration::zero(), max_wait_);
+    // Both `next` and `now` are on the monotonic clock, and so is the wait (wait_for uses the
+    // steady clock): a step of the wall clock changes nothing here.
+    auto wait = std::clamp<MonoTime::duration>(next - now, MonoTime::duration::zero(), max_wait_);
     cv_.wait_for(lock, wait, [this] { return stop_ || woken_; });
     woken_ = false;
   }

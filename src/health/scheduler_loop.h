@@ -1,7 +1,8 @@
 // SchedulerLoop: the scheduler's own thread ("hdm-scheduler"). It calls Scheduler::Tick(),
 // then waits until the time Tick() named, a Wake(), or Stop(). The wait is capped (one second by
 // default) so the heartbeat (systemd's watchdog, /healthz) shows a live loop even when nothing is
-// due.
+// due. Every time here is on the monotonic clock (Clock::Mono()): a step of the wall clock
+// neither stops the heartbeat nor makes the loop look stalled.
 #pragma once
 
 #include <atomic>
@@ -17,7 +18,8 @@ namespace hdm {
 
 class SchedulerLoop {
  public:
-  using Heartbeat = std::function<void(SysTime)>;
+  // Called on the loop thread after every tick, with the monotonic time of the beat.
+  using Heartbeat = std::function<void(MonoTime)>;
 
   // `max_wait` caps each wait, so the heartbeat runs at least that often.
   SchedulerLoop(const Clock& clock, Scheduler& scheduler, Heartbeat heartbeat = {},
@@ -30,8 +32,8 @@ class SchedulerLoop {
   void Wake();  // e.g. after a reload: tick now
   void Stop();
 
-  // When the loop last went round (for /healthz).
-  SysTime LastBeat() const { return SysTime(SysTime::duration(last_beat_.load())); }
+  // When the loop last went round, monotonic clock (for /healthz's stall check).
+  MonoTime LastBeat() const { return MonoTime(MonoTime::duration(last_beat_.load())); }
 
  private:
   void Run();
@@ -40,7 +42,7 @@ class SchedulerLoop {
   Scheduler& scheduler_;
   Heartbeat heartbeat_;
   const std::chrono::milliseconds max_wait_;
-  std::atomic<SysTime::duration::rep> last_beat_{0};
+  std::atomic<MonoTime::duration::rep> last_beat_{0};
   std::thread thread_;
 
   std::mutex mu_;

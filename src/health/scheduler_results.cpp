@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/saturating_time.h"
 #include "common/time_format.h"
 #include "health/scheduler.h"
 #include "health/selection.h"
@@ -14,28 +15,29 @@ void Scheduler::OnList(hotdata::ApiResult<std::vector<hotdata::ConnectionInfo>> 
   std::vector<ApiTask> tasks;
   {
     std::lock_guard lock(mu_);
-    const SysTime now = clock_.Now();
+    const Instant now = Read();
     discovery_in_flight_ = false;
     if (!result) {
       ++stats_.discoveries_failed;
       stats_.last_discovery_error = result.error().ToString();
       // Keep the last known set; try again sooner than a full discovery interval.
-      next_discovery_ = now + std::min(config_.discovery_interval, config_.interval);
+      next_discovery_ =
+          SaturatingAdd(now.mono, std::min(config_.discovery_interval, config_.interval));
       spdlog::warn("discovery failed, keeping the {} known connections: {}", connections_.size(),
                    stats_.last_discovery_error);
     } else {
-      stats_.last_discovery = now;
+      stats_.last_discovery = now.wall;
       stats_.last_discovery_error.clear();
-      next_discovery_ = now + config_.discovery_interval;
+      next_discovery_ = SaturatingAdd(now.mono, config_.discovery_interval);
       last_list_ = std::move(*result);
       ApplyListLocked(last_list_);
       seeded_last_purges_.clear();  // the connections this list lacks are gone
       ResolveTablesLocked();
       if (!discovered_) {
         discovered_ = true;
-        next_round_ = now;  // the first round starts right after the first discovery
+        next_round_ = now.mono;  // the first round starts right after the first discovery
       }
-      if (now >= next_round_) StartRoundLocked(now);
+      if (now.mono >= next_round_) StartRoundLocked(now);
       DispatchLocked(now, tasks);
     }
   }
@@ -98,7 +100,7 @@ void Scheduler::OnDetails(const std::string& id, uint64_t generation,
         spdlog::debug("get_connection {} failed: {}", id, result.error().ToString());
       }
     }
-    DispatchLocked(clock_.Now(), tasks);
+    DispatchLocked(Read(), tasks);
   }
   PostAll(tasks);
 }
@@ -110,7 +112,7 @@ void Scheduler::OnHealth(const QueuedCheck& check,
   bool notify = false;
   {
     std::lock_guard lock(mu_);
-    const SysTime now = clock_.Now();
+    const Instant now = Read();
     --in_flight_;
     auto it = connections_.find(check.id);
     if (it != connections_.end() && it->second.generation == check.generation) {
@@ -119,16 +121,17 @@ void Scheduler::OnHealth(const QueuedCheck& check,
       e.health_pending = false;
       s.checked = true;
       s.check_duration_seconds = seconds;
-      s.last_check = now;
+      s.last_check = now.wall;
       if (result) {
         const bool was_healthy = s.healthy.value_or(true);
         s.check_success = true;
         s.last_check_error.clear();
         s.last_check_error_code.clear();
+        e.not_before.reset();
         s.not_before.reset();
         s.healthy = result->healthy;
         s.latency_seconds = static_cast<double>(result->latency_ms) / 1000.0;
-        s.last_answer = now;
+        s.last_answer = now.wall;
         s.last_answer_error = result->error.value_or("");
         if (result->healthy) {
           s.consecutive_failures = 0;
@@ -137,7 +140,7 @@ void Scheduler::OnHealth(const QueuedCheck& check,
             spdlog::info("connection {} ({}) is healthy again", s.info.name, s.info.id);
         } else {
           ++s.consecutive_failures;
-          if (!s.unhealthy_since) s.unhealthy_since = now;
+          if (!s.unhealthy_since) s.unhealthy_since = now.wall;
           if (was_healthy) {
             spdlog::warn("connection {} ({}) is unhealthy: {}", s.info.name, s.info.id,
                          s.last_answer_error.empty() ? "no error text" : s.last_answer_error);
@@ -148,11 +151,14 @@ void Scheduler::OnHealth(const QueuedCheck& check,
         s.check_success = false;
         s.last_check_error = err.ToString();
         s.last_check_error_code = err.MetricCode();
-        if (err.retry_after.count() > 0) s.not_before = now + err.retry_after;
+        if (err.retry_after.count() > 0) {
+          e.not_before = SaturatingAdd(now.mono, err.retry_after);
+          s.not_before = SaturatingAdd(now.wall, err.retry_after);  // shown, not waited on
+        }
         spdlog::debug("health check of {} ({}) failed: {}", s.info.name, s.info.id,
                       s.last_check_error);
       }
-      event = {.state = s, .answered = result.has_value(), .at = now};
+      event = {.state = s, .answered = result.has_value(), .at = now.wall, .mono_at = now.mono};
       notify = static_cast<bool>(listener_);
     }
     FinishCheckLocked(check.round, now);
@@ -206,17 +212,17 @@ void Scheduler::OnProfile(const std::string& key,
                           hotdata::ApiResult<hotdata::TableProfile> result) {
   std::vector<ApiTask> tasks;
   std::optional<TableState> valid;
-  SysTime now;
+  Instant now;
   {
     std::lock_guard lock(mu_);
-    now = clock_.Now();
+    now = Read();
     --in_flight_;
     profile_pending_.erase(key);
     auto it = tables_.find(key);
     if (it != tables_.end()) {
       TableState& t = it->second;
       t.fetched = true;
-      t.last_fetch = now;
+      t.last_fetch = now.wall;
       if (result) {
         t.ok = true;
         t.last_error.clear();
@@ -239,7 +245,7 @@ void Scheduler::OnProfile(const std::string& key,
     }
     DispatchLocked(now, tasks);
   }
-  if (valid && profile_listener_) profile_listener_(*valid, now);
+  if (valid && profile_listener_) profile_listener_(*valid, now.wall);
   PostAll(tasks);
 }
 

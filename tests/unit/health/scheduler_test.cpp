@@ -34,6 +34,26 @@ class SchedulerTest : public ::testing::Test {
       clock_.Advance(100ms);
     }
   }
+  // Ticks every 100 ms of fake time for `d`, running every task at once: ticks at now, now +
+  // 100 ms, ..., now + d - 100 ms; the clock ends at now + d.
+  void RunFor(Scheduler& s, std::chrono::milliseconds d) {
+    for (auto t = 0ms; t < d; t += 100ms) {
+      s.Tick();
+      exec_.RunAll();
+      clock_.Advance(100ms);
+    }
+  }
+  // Five connections, checked every second, listed every two.
+  void FiveEverySecond() {
+    List({"c1", "c2", "c3", "c4", "c5"});
+    config_.interval = 1s;
+    config_.discovery_interval = 2s;
+  }
+  int HealthCalls() const {
+    int n = 0;
+    for (const char* id : {"c1", "c2", "c3", "c4", "c5"}) n += api_.HealthCalls(id);
+    return n;
+  }
   const ConnectionState* Find(const FleetSnapshot& snap, const std::string& id) {
     for (const auto& c : snap.connections) {
       if (c.info.id == id) return &c;
@@ -42,6 +62,7 @@ class SchedulerTest : public ::testing::Test {
   }
 
   FakeClock clock_;
+  SchedulerConfig config_ = Config();
   testing::InMemoryApi api_;
   ManualExecutor exec_{api_};
 };
@@ -263,6 +284,152 @@ TEST_F(SchedulerTest, CheckListenerSeesEveryResult) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_TRUE(events[0].answered);
   EXPECT_EQ(events[0].state.healthy, false);
+}
+
+// Issue #13 item 1: rounds, discovery and Retry-After are due on the monotonic clock. The wall
+// clock steps (NTP after a VM resumed, an RTC that ran ahead) while the monotonic one runs on.
+TEST_F(SchedulerTest, ABackwardWallStepKeepsRoundsAndDiscoveryAtTheirIntervals) {
+  FiveEverySecond();
+  Scheduler s(clock_, exec_, config_);
+  RunFor(s, 1s);  // t = 0: the first discovery and round
+  ASSERT_EQ(HealthCalls(), 5);
+  ASSERT_EQ(api_.ListCalls(), 1);
+  clock_.StepWall(-1h);
+  RunFor(s, 6s);  // rounds at 1, 2, ..., 6 s; discoveries at 2, 4, 6 s
+  EXPECT_EQ(HealthCalls(), 5 + 6 * 5);
+  for (const char* id : {"c1", "c2", "c3", "c4", "c5"}) EXPECT_EQ(api_.HealthCalls(id), 7) << id;
+  EXPECT_EQ(api_.ListCalls(), 1 + 3);
+  const FleetSnapshot snap = s.Snapshot();
+  EXPECT_EQ(snap.rounds_completed, 7u);
+  EXPECT_EQ(snap.rounds_overrun, 0u);
+  // Timestamps stay wall-clock: the last check is stamped with the stepped clock.
+  const ConnectionState* c1 = Find(snap, "c1");
+  ASSERT_NE(c1, nullptr);
+  EXPECT_LT(c1->last_check, clock_.Now());
+  EXPECT_GE(c1->last_check, clock_.Now() - 1s);
+  ASSERT_TRUE(snap.last_discovery.has_value());
+  EXPECT_EQ(*snap.last_discovery, clock_.Now() - 1s);
+}
+
+TEST_F(SchedulerTest, AForwardWallStepStartsNothingEarlyAndNoBurstOfRounds) {
+  FiveEverySecond();
+  Scheduler s(clock_, exec_, config_);
+  RunFor(s, 500ms);  // t = 0: the first discovery and round; the clock ends at 0.5 s
+  ASSERT_EQ(HealthCalls(), 5);
+  ASSERT_EQ(api_.ListCalls(), 1);
+  clock_.StepWall(1h);
+  // Due times are monotonic: the next thing due is the round at 1 s.
+  EXPECT_EQ(s.Tick(), clock_.Mono() + 500ms);
+  exec_.RunAll();
+  EXPECT_EQ(HealthCalls(), 5) << "a round started 0.5 s early";
+  EXPECT_EQ(api_.ListCalls(), 1) << "a discovery started 1.5 s early";
+  RunFor(s, 5500ms);  // rounds at 1, 2, ..., 5 s; discoveries at 2, 4 s
+  EXPECT_EQ(HealthCalls(), 5 + 5 * 5);
+  EXPECT_EQ(api_.ListCalls(), 1 + 2);
+  EXPECT_EQ(s.Snapshot().rounds_completed, 6u);
+}
+
+TEST_F(SchedulerTest, ADiscoveryRetryAfterAFailureIsDueOnTheMonotonicClock) {
+  FiveEverySecond();
+  config_.discovery_interval = 5min;
+  Scheduler s(clock_, exec_, config_);
+  RunFor(s, 1s);
+  api_.FailList(ApiError{.kind = ErrorKind::kHttpStatus, .status = 503});
+  clock_.Advance(5min - 1s);
+  RunFor(s, 100ms);  // t = 5 min: the discovery fails; the retry is due a round later
+  ASSERT_EQ(api_.ListCalls(), 2);
+  ASSERT_EQ(s.Snapshot().discoveries_failed, 1u);
+  api_.SetList({{"c1", "name-c1", "postgres"}});
+  clock_.StepWall(-1h);
+  RunFor(s, 1s);
+  EXPECT_EQ(api_.ListCalls(), 3);
+  EXPECT_EQ(s.Snapshot().connections.size(), 1u);
+}
+
+TEST_F(SchedulerTest, RetryAfterIsHonouredAcrossWallSteps) {
+  for (const auto step : {-1h, 1h}) {
+    SCOPED_TRACE(step.count());
+    FakeClock clock;
+    testing::InMemoryApi api;
+    ManualExecutor exec(api);
+    api.SetList({{"a", "name-a", "postgres"}, {"b", "name-b", "postgres"}});
+    api.FailHealth("a", ApiError{.kind = ErrorKind::kHttpStatus,
+                                 .status = 429,
+                                 .retry_after = std::chrono::milliseconds(5'000)});
+    auto config = Config();
+    config.interval = 1s;
+    Scheduler s(clock, exec, config);
+    auto run_for = [&](std::chrono::milliseconds d) {
+      for (auto t = 0ms; t < d; t += 100ms) {
+        s.Tick();
+        exec.RunAll();
+        clock.Advance(100ms);
+      }
+    };
+    run_for(1s);  // t = 0: "a" answers 429, Retry-After: 5 s
+    ASSERT_EQ(api.HealthCalls("a"), 1);
+    const FleetSnapshot snap = s.Snapshot();
+    const ConnectionState* a = Find(snap, "a");
+    ASSERT_NE(a, nullptr);
+    // Shown as a wall-clock time (the status API): when the answer came, plus Retry-After.
+    ASSERT_TRUE(a->not_before.has_value());
+    EXPECT_EQ(*a->not_before, clock.Now() - 1s + 5s);
+    api.SetHealth("a", true);
+    clock.StepWall(step);
+    run_for(4s);  // rounds at 1, 2, 3, 4 s: "a" is not asked before 5 s
+    EXPECT_EQ(api.HealthCalls("a"), 1);
+    EXPECT_EQ(api.HealthCalls("b"), 5);
+    run_for(2s);  // rounds at 5 and 6 s
+    EXPECT_EQ(api.HealthCalls("a"), 3);
+    EXPECT_EQ(api.HealthCalls("b"), 7);
+  }
+}
+
+TEST_F(SchedulerTest, ARoundsDurationIsMeasuredOnTheMonotonicClock) {
+  List({"a"});
+  Scheduler s(clock_, exec_, Config(1));
+  s.Tick();
+  exec_.RunOne();  // the list: the round starts, the check of "a" is in flight
+  ASSERT_EQ(exec_.Pending(), 1u);
+  clock_.Advance(200ms);
+  clock_.StepWall(-1h);
+  exec_.RunOne();  // the check finishes: the round is complete
+  const FleetSnapshot snap = s.Snapshot();
+  ASSERT_EQ(snap.rounds_completed, 1u);
+  EXPECT_DOUBLE_EQ(snap.last_round_duration_seconds, 0.2);
+  ASSERT_TRUE(snap.last_round_end.has_value());
+  EXPECT_EQ(*snap.last_round_end, clock_.Now());  // a timestamp: wall-clock
+}
+
+TEST_F(SchedulerTest, TheRampOfARoundRunsOnTheMonotonicClock) {
+  List({"a", "b", "c", "d"});
+  Scheduler s(clock_, exec_, Config(4));  // ramp 1s over 4 slots: one start every 250ms
+  s.Tick();
+  exec_.RunOne();  // list; the round starts and its first check is posted at once
+  ASSERT_EQ(exec_.Pending(), 1u);
+  clock_.StepWall(1h);
+  s.Tick();
+  EXPECT_EQ(exec_.Pending(), 1u) << "the ramp's slots opened at the wall step";
+  clock_.StepWall(-2h);
+  clock_.Advance(250ms);
+  s.Tick();
+  EXPECT_EQ(exec_.Pending(), 2u) << "the ramp's next slot did not open";
+}
+
+TEST_F(SchedulerTest, ACheckEventCarriesTheWallAndTheMonotonicTimeOfOneInstant) {
+  List({"a"});
+  Scheduler s(clock_, exec_, Config(1));
+  std::vector<CheckEvent> events;
+  s.SetCheckListener([&](const CheckEvent& e) { events.push_back(e); });
+  s.Tick();
+  exec_.RunOne();  // the list: the check of "a" is in flight
+  clock_.Advance(300ms);
+  clock_.StepWall(-1h);
+  exec_.RunOne();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].at, clock_.Now());
+  EXPECT_EQ(events[0].mono_at, clock_.Mono());
+  EXPECT_EQ(events[0].state.last_check, clock_.Now());
 }
 
 }  // namespace
