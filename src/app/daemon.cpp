@@ -126,6 +126,8 @@ Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std:
   // hotdata_connection_last_purge_timestamp_seconds and last_purge survive a restart.
   scheduler_->SeedLastPurges(policy_->LastPurges());
   scheduler_->SetCheckListener([this](const CheckEvent& e) { policy_->OnCheck(e); });
+  scheduler_->SetDetailsListener(
+      [this](const ConnectionState& c, SysTime now) { policy_->OnConnectionDetails(c, now); });
   scheduler_->SetProfileListener([this](const TableState& t, SysTime now) {
     policy_->OnTableProfile(t.connection_id, {t.schema, t.table}, t.synced_at, now);
   });
@@ -212,8 +214,8 @@ PolicyCounters Daemon::CurrentPolicyCounters() const {
     for (const char* result : {"success", "failed", "dry_run"}) {
       out.actions.try_emplace({p.name, action, result}, 0);
     }
-    for (const char* reason :
-         {"cooldown", "budget", "outage_pause", "maintenance", "permanent_error"}) {
+    for (const char* reason : {"cooldown", "budget", "outage_pause", "maintenance",
+                               "permanent_error", "api_unreachable"}) {
       out.suppressed.try_emplace({p.name, reason}, 0);
     }
   }

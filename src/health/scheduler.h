@@ -53,6 +53,7 @@ class Scheduler {
  public:
   using CheckListener = std::function<void(const CheckEvent&)>;
   using ProfileListener = std::function<void(const TableState&, SysTime now)>;
+  using DetailsListener = std::function<void(const ConnectionState&, SysTime now)>;
 
   Scheduler(const Clock& clock, Executor& executor, SchedulerConfig config);
   Scheduler(const Scheduler&) = delete;
@@ -72,6 +73,10 @@ class Scheduler {
   void SetTables(std::vector<TableWatch> tables);
   // Called after every valid table profile, on the executor thread. Set before Tick().
   void SetProfileListener(ProfileListener listener);
+  // Called after every successful get_connection (asked after each discovery) with the
+  // connection's state, its table counts updated, on the executor thread without locks: the
+  // policy engine compares them as they arrive (tables_changed). Set before Tick().
+  void SetDetailsListener(DetailsListener listener);
   // Called (without locks) when a result made something due earlier than the last Tick() said,
   // e.g. the first round's ramp after the first discovery. Set before Tick().
   void SetWakeup(std::function<void()> wakeup);
@@ -132,6 +137,7 @@ class Scheduler {
   Executor& executor_;
   CheckListener listener_;            // set once before the first Tick
   ProfileListener profile_listener_;  // set once before the first Tick
+  DetailsListener details_listener_;  // set once before the first Tick
   std::function<void()> wakeup_;      // set once before the first Tick
 
   mutable std::mutex mu_;

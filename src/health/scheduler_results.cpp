@@ -86,9 +86,13 @@ void Scheduler::ApplyListLocked(const std::vector<hotdata::ConnectionInfo>& list
 void Scheduler::OnDetails(const std::string& id, uint64_t generation,
                           hotdata::ApiResult<hotdata::ConnectionDetails> result) {
   std::vector<ApiTask> tasks;
+  std::optional<ConnectionState> answered;
+  SysTime wall{};
   {
     std::lock_guard lock(mu_);
     --in_flight_;
+    const auto now = Read();
+    wall = now.wall;
     auto it = connections_.find(id);
     if (it != connections_.end() && it->second.generation == generation) {
       Entry& e = it->second;
@@ -96,13 +100,15 @@ void Scheduler::OnDetails(const std::string& id, uint64_t generation,
       if (result) {
         e.state.table_count = result->table_count;
         e.state.synced_table_count = result->synced_table_count;
+        if (details_listener_) answered = e.state;
       } else {
         spdlog::debug("get_connection {} failed: {}", id, result.error().ToString());
       }
     }
-    DispatchLocked(Read(), tasks);
+    DispatchLocked(now, tasks);
   }
   PostAll(tasks);
+  if (answered) details_listener_(*answered, wall);
 }
 
 void Scheduler::OnHealth(const QueuedCheck& check,
@@ -175,6 +181,10 @@ void Scheduler::SetTables(std::vector<TableWatch> tables) {
 
 void Scheduler::SetProfileListener(ProfileListener listener) {
   profile_listener_ = std::move(listener);
+}
+
+void Scheduler::SetDetailsListener(DetailsListener listener) {
+  details_listener_ = std::move(listener);
 }
 
 void Scheduler::ResolveTablesLocked() {

@@ -8,6 +8,7 @@ namespace hdm::testing {
 namespace {
 
 using namespace std::chrono_literals;
+using fake::ScriptedResponse;
 
 constexpr char kSfCache[] = "/v1/connections/conn_sf/cache";
 constexpr char kPgCache[] = "/v1/connections/conn_pg/cache";
@@ -186,6 +187,115 @@ TEST(PolicyLoopTest, AnEveryScheduleFirstFiresOnePeriodAfterStart) {
   // Never early (a lower bound holds on any machine), and it keeps firing.
   EXPECT_GE(std::chrono::steady_clock::now() - start, 1900ms);
   ASSERT_TRUE(WaitFor([&] { return Deletes(h, path) >= 2; }));
+}
+
+// issue #13 item 3: the trigger fires through the running daemon, once per change of
+// table_count and once per change of synced_table_count, and not while nothing changes.
+TEST(PolicyLoopTest, TablesChangedFiresOncePerChangeOfEitherCount) {
+  DaemonHarness h(R"(policies:
+  - name: on-new-tables
+    match: { name: ["prod-mysql"] }
+    when: { event: tables_changed }
+    action: { purge: connection }
+    cooldown: 0s
+)");
+  const std::string path = "/v1/connections/conn_my/cache";
+  // The counts are known to the daemon (the gauge shows them) before anything changes.
+  const std::string tables_series =
+      "hotdata_connection_tables{connection_id=\"conn_my\",connection=\"prod-mysql\"}";
+  ASSERT_TRUE(WaitFor([&] { return SeriesValue(h.Metrics(), tables_series) == 3; }));
+  ASSERT_TRUE(WaitForAnswers(h, 3));
+  EXPECT_EQ(Deletes(h, path), 0u);
+
+  auto c = *h.fake().Get("conn_my");
+  c.table_count = 4;
+  h.fake().Upsert(c);
+  ASSERT_TRUE(WaitFor([&] { return Deletes(h, path) == 1; })) << h.Get("/api/v1/actions").body;
+  const std::string actions = h.Get("/api/v1/actions").body;
+  EXPECT_NE(actions.find("table_count 3 -> 4"), std::string::npos) << actions;
+
+  c.synced_table_count = 4;
+  h.fake().Upsert(c);
+  ASSERT_TRUE(WaitFor([&] { return Deletes(h, path) == 2; }));
+  EXPECT_NE(h.Get("/api/v1/actions").body.find("synced_table_count 3 -> 4"), std::string::npos);
+
+  // Nothing changes any more: several discoveries later, still two purges (no cooldown holds).
+  const uint64_t rounds = h.daemon().scheduler().RoundsCompleted();
+  ASSERT_TRUE(h.WaitForRounds(rounds + 4));
+  EXPECT_EQ(Deletes(h, path), 2u);
+}
+
+// issue #13 item 4: while the monitor's own requests fail (here every request answers 503),
+// purges are held with reason api_unreachable, spend no budget, start no cooldown, and are
+// audited; once the API answers again the schedule purges.
+TEST(PolicyLoopTest, AnUnreachableApiHoldsPurgesWithoutSpendingTheBudget) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.WaitForRounds(1));
+  const ScriptedResponse unavailable{
+      .status = 503, .body = R"({"error":{"code":"UNAVAILABLE","message":"down"}})"};
+  h.fake().Script("GET", "/v1/connections", unavailable);
+  for (const char* id : {"conn_pg", "conn_my", "conn_sf"}) {
+    h.fake().Script("GET", std::string("/v1/connections/") + id + "/health", unavailable);
+  }
+  // Every connection's last check failed: no request got an answer since.
+  ASSERT_TRUE(WaitFor([&] {
+    const std::string m = h.Metrics();
+    for (
+        const char* series :
+        {R"(hotdata_connection_check_success{connection_id="conn_pg",connection="prod-pg"})",
+         R"(hotdata_connection_check_success{connection_id="conn_my",connection="prod-mysql"})",
+         R"(hotdata_connection_check_success{connection_id="conn_sf",connection="analytics-sf"})"}) {
+      if (SeriesValue(m, series) != 0) return false;
+    }
+    return true;
+  }));
+  // A policy that fires every second from now on (its first point is one period away).
+  h.dir().Write("config.yaml", TestConfig(h.fake().base_url(), (h.dir().path() / "token").string(),
+                                          R"(safety: { max_purges_per_hour: 1 }
+policies:
+  - name: sched
+    match: { name: ["prod-pg"] }
+    when: { event: schedule, every: 1s }
+    action: { purge: connection }
+    cooldown: 1s
+)"));
+  ASSERT_TRUE(h.daemon().Reload());
+  const std::string held =
+      "hotdata_policy_suppressed_total{policy=\"sched\",reason=\"api_unreachable\"}";
+  ASSERT_TRUE(WaitFor([&] { return Counter(h, held) >= 2; }));
+  EXPECT_EQ(Deletes(h, kPgCache), 0u);
+  const std::string actions = h.Get("/api/v1/actions").body;
+  EXPECT_NE(actions.find("\"reason\":\"api_unreachable\""), std::string::npos) << actions;
+  EXPECT_NE(actions.find("the API is unreachable"), std::string::npos) << actions;
+  // The API is back: the next point purges. The budget of one purge an hour was not spent by
+  // the held ones.
+  h.fake().ClearScripts();
+  ASSERT_TRUE(WaitFor([&] { return Deletes(h, kPgCache) == 1; }));
+  EXPECT_EQ(Counter(h, "hotdata_policy_suppressed_total{policy=\"sched\",reason=\"budget\"}"), 0);
+}
+
+// issue #13 item 5: SIGTERM (Daemon::Stop) while a purge waits for its answer: the request went
+// out, so the API may have purged. The purge's outcome is unknown, its cooldown stands, and the
+// restarted daemon does not send it again. Before, it came back as a transient failure with a
+// saved retry, and the restarted daemon purged a second time one interval later.
+TEST(PolicyLoopTest, APurgeCutOffByShutdownIsNotSentAgainAfterTheRestart) {
+  DaemonHarness h(R"(policies:
+  - name: down
+    match: { name: ["analytics-sf"] }
+    when: { event: unhealthy, after_failures: 1 }
+    action: { purge: connection }
+    cooldown: 1h
+)");
+  h.fake().Script("DELETE", kSfCache, {.status = 200, .body = "{}", .delay = 30s});
+  ASSERT_TRUE(WaitFor([&] { return Deletes(h, kSfCache) == 1; }));
+  h.RestartDaemon();
+  const std::string actions = h.Get("/api/v1/actions").body;
+  EXPECT_NE(actions.find("\"outcome\":\"unknown\""), std::string::npos) << actions;
+  EXPECT_NE(actions.find("may have purged"), std::string::npos) << actions;
+  // A retry would be due one interval (1s) after the restart: several rounds later, nothing.
+  ASSERT_TRUE(WaitForAnswers(h, 4));
+  EXPECT_EQ(Deletes(h, kSfCache), 1u);
+  EXPECT_NE(h.Get("/api/v1/status").body.find("\"cooldown_until\""), std::string::npos);
 }
 
 }  // namespace
