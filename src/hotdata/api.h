@@ -49,6 +49,11 @@ struct ApiError {
   // From a Retry-After header (429/503), 0 when none. Set also when the client gave up because
   // waiting that long would pass the call's deadline: do not ask again before it has passed.
   std::chrono::milliseconds retry_after{0};
+  // Some byte of the request went out before the failure: the API may have acted on it (a
+  // purge may have happened). False when it failed before sending (no connection, a name that
+  // does not resolve, cancelled before the request was written). Always true for kHttpStatus
+  // and kInvalidResponse.
+  bool request_sent = false;
 
   // The `code` label of hotdata_api_requests_total: "404", "timeout", "connection_error",
   // "invalid_response", "cancelled".

@@ -184,6 +184,7 @@ std::expected<void, ApiError> HttpHotdataApi::Judge(const HttpRequest& request,
 
   ApiError e;
   e.status = answer.status;
+  e.request_sent = true;
   if (ok) {
     auto problem = accept(answer.body);
     if (!problem) return {};

@@ -107,6 +107,7 @@ std::expected<HttpAnswer, TransportFailure> HttpTransport::Send(const HttpReques
     if (!base_) return std::unexpected(Failure(ErrorKind::kConnection, init_error_, false));
     in_flight_ = true;
   }
+  request_written_ = false;
   std::expected<HttpAnswer, TransportFailure> result;
   try {
     result = Exchange(request, timeout);
@@ -119,7 +120,12 @@ std::expected<HttpAnswer, TransportFailure> HttpTransport::Send(const HttpReques
   std::lock_guard lock(mu_);
   in_flight_ = false;
   cv_.notify_all();
-  if (cancelled_) return std::unexpected(Cancelled());
+  if (cancelled_) {
+    TransportFailure cancelled = Cancelled();
+    cancelled.error.request_sent = request_written_;
+    return std::unexpected(std::move(cancelled));
+  }
+  if (!result) result.error().error.request_sent = request_written_;
   return result;
 }
 
@@ -188,6 +194,7 @@ std::expected<HttpAnswer, TransportFailure> HttpTransport::Exchange(const HttpRe
     conn_ = std::move(*opened);
   }
   FormatRequest(request);
+  request_written_ = true;  // from here on the server may see (part of) it
   if (auto written = conn_->Write(out_, deadline); !written) {
     conn_.reset();
     if (written.error() == IoError::kTimeout) return std::unexpected(TimedOut(timeout));

@@ -37,7 +37,9 @@ struct HttpAnswer {
 };
 
 struct TransportFailure {
-  ApiError error;              // kTimeout, kConnection, kInvalidResponse or kCancelled
+  // kTimeout, kConnection, kInvalidResponse or kCancelled; error.request_sent tells whether the
+  // request had begun to go out.
+  ApiError error;
   bool before_answer = false;  // no byte of an answer came: a retry cannot repeat an effect seen
 };
 
@@ -91,7 +93,8 @@ class HttpTransport {
   // Guarded by mu_.
   bool cancelled_ = false;
   bool in_flight_ = false;
-  int socket_ = -1;  // the open connection's, for Cancel() to shut down
+  bool request_written_ = false;  // the Send() in progress began to write its request
+  int socket_ = -1;               // the open connection's, for Cancel() to shut down
 };
 
 }  // namespace hdm::hotdata

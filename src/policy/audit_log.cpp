@@ -118,6 +118,11 @@ AuditEntry EntryFor(const Decision& d, SysTime time, const std::optional<Outcome
         e.detail = kUnknownOutcomeDetail;
       } else if (outcome->kind == OutcomeKind::kSuccess) {
         e.outcome = AuditOutcome::kSuccess;
+      } else if (outcome->kind == OutcomeKind::kUnknown) {
+        e.outcome = AuditOutcome::kUnknown;
+        e.detail = outcome->message +
+                   " (cut off after the request was sent: the API may have purged; the cooldown "
+                   "stands and it is not retried)";
       } else {
         e.outcome = AuditOutcome::kFailed;
         e.detail = outcome->message;

@@ -64,6 +64,8 @@ enum class OutcomeKind {
   kPermanentError,  // 400/409: the target is marked and not tried again until the config changes
   kTransientError,  // 5xx, 429, timeout, connection error, cancelled: retried once, later
   kFailed,          // anything else (404, 401, 403, a bad body): not retried; cooldown starts
+  kUnknown,         // cut off by shutdown after the request went out: it may have purged, so
+                    // the cooldown stands and it is not retried
 };
 
 struct Outcome {

@@ -310,6 +310,9 @@ void PolicyEngine::OnOutcome(const Decision& d, const Outcome& outcome, SysTime 
     NoteApiAnswer(now);  // the API answered, whatever it said
   }
   switch (outcome.kind) {
+    case OutcomeKind::kUnknown:
+      // It may have purged: the cooldown that Judge() started stands, and no retry.
+      break;
     case OutcomeKind::kSuccess:
     case OutcomeKind::kFailed:
       // kFailed too: whether it purged is unknown, and repeating it would not help.

@@ -39,7 +39,8 @@
 // holds the target in cooldown until OnOutcome(): success and kFailed start the cooldown from the
 // outcome; kPermanentError marks the target (for every policy) until the config changes;
 // kTransientError starts no cooldown and schedules one retry, one scheduler interval later,
-// which passes every safety again and spends budget again.
+// which passes every safety again and spends budget again; kUnknown (cut off by shutdown after
+// the request went out) keeps the cooldown taken at the decision and is not retried.
 //
 // Not thread-safe: one owner serialises every call (PolicyService does).
 #pragma once

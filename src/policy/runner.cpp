@@ -7,6 +7,8 @@ Outcome ClassifyPurgeError(const hotdata::ApiError& error) {
   Outcome out{.kind = OutcomeKind::kFailed, .message = error.ToString()};
   if (error.IsPermanent()) {
     out.kind = OutcomeKind::kPermanentError;
+  } else if (error.kind == ErrorKind::kCancelled && error.request_sent) {
+    out.kind = OutcomeKind::kUnknown;
   } else if (error.kind == ErrorKind::kTimeout || error.kind == ErrorKind::kConnection ||
              error.kind == ErrorKind::kCancelled ||
              (error.kind == ErrorKind::kHttpStatus &&

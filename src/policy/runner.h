@@ -18,7 +18,9 @@ namespace hdm::policy {
 // How a purge's API error counts (product.md, hotdata-api.md):
 //   400, 409                              -> kPermanentError (retrying cannot succeed)
 //   5xx, 429, timeout, connection error,
-//   cancelled (shutdown)                  -> kTransientError (one retry, later)
+//   cancelled (shutdown) before the
+//   request went out                      -> kTransientError (one retry, later)
+//   cancelled after it went out           -> kUnknown (it may have purged: cooldown stands)
 //   anything else: 404 (gone, or not yet
 //   synced), 401, 403, other 4xx, a body
 //   that does not decode                  -> kFailed (not retried, not marked)

@@ -176,6 +176,33 @@ TEST_F(HttpClientRetryTest, CancelAbortsARequestInFlight) {
   EXPECT_EQ(server_.Requests().size(), 1u);
 }
 
+// issue #13 item 5: a purge cancelled while the server holds its answer went out, so the API
+// may have acted on it; one cancelled before any call did not.
+TEST_F(HttpClientRetryTest, ACancelledErrorTellsWhetherTheRequestWentOut) {
+  const std::string purge = "/v1/connections/c1/cache";
+  server_.Script("DELETE", purge, {.status = 204, .body = "", .delay = milliseconds(5000)});
+  auto api = Client();
+  auto call = std::async(std::launch::async, [&] { return api->PurgeConnectionCache("c1"); });
+  ASSERT_TRUE(WaitUntil([&] { return server_.CountRequests("DELETE", purge) == 1; }));
+  api->Cancel();
+  ASSERT_EQ(call.wait_for(seconds(2)), std::future_status::ready);
+  auto r = call.get();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kCancelled);
+  EXPECT_TRUE(r.error().request_sent);
+  auto later = api->PurgeConnectionCache("c1");
+  ASSERT_FALSE(later);
+  EXPECT_EQ(later.error().kind, ErrorKind::kCancelled);
+  EXPECT_FALSE(later.error().request_sent);
+  // An HTTP status is an answer to a request that went out.
+  server_.ClearScripts();
+  server_.Script("DELETE", purge, Status(503));
+  auto fresh = Client();
+  auto busy = fresh->PurgeConnectionCache("c1");
+  ASSERT_FALSE(busy);
+  EXPECT_TRUE(busy.error().request_sent);
+}
+
 TEST_F(HttpClientRetryTest, CancelInterruptsTheBackoffWait) {
   auto busy = Status(503);
   busy.headers = {{"Retry-After", "5"}};

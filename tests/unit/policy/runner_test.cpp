@@ -33,7 +33,10 @@ TEST(ClassifyPurgeErrorTest, MapsEveryKindOfError) {
       {{.kind = ErrorKind::kHttpStatus, .status = 429}, OutcomeKind::kTransientError},
       {{.kind = ErrorKind::kTimeout}, OutcomeKind::kTransientError},
       {{.kind = ErrorKind::kConnection}, OutcomeKind::kTransientError},
+      // Cancelled (shutdown) before the request went out: nothing reached the API, retry it.
       {{.kind = ErrorKind::kCancelled}, OutcomeKind::kTransientError},
+      // Cancelled once it was on its way: the API may have purged (issue #13 item 5).
+      {{.kind = ErrorKind::kCancelled, .request_sent = true}, OutcomeKind::kUnknown},
       {{.kind = ErrorKind::kHttpStatus, .status = 404}, OutcomeKind::kFailed},
       {{.kind = ErrorKind::kHttpStatus, .status = 401}, OutcomeKind::kFailed},
       {{.kind = ErrorKind::kHttpStatus, .status = 403}, OutcomeKind::kFailed},
