@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "policy/audit_section.h"
 #include "policy/manual_actions.h"
@@ -68,7 +69,7 @@ PolicyService::PolicyService(const Clock& clock, std::shared_ptr<const Config> c
   Loaded loaded = LoadState(options_.state_path, now, load_problem_);
   if (load_problem_) spdlog::error("state file: {}", *load_problem_);
   engine_ = std::make_unique<PolicyEngine>(std::move(config), std::move(loaded.state));
-  last_save_ = now;
+  last_save_ = clock_.Mono();
   // The audit trail of before the restart: silently, it was logged then; but a purge that was
   // in flight when the daemon stopped is news (its outcome is unknown), so it is logged now.
   audit_.Restore(std::move(loaded.audit.entries));
@@ -114,11 +115,41 @@ void PolicyService::NotePause() {
   }
 }
 
+SysTime PolicyService::SyncClockLocked() {
+  const SysTime wall = clock_.Now();
+  const MonoTime mono = clock_.Mono();
+  const auto offset = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      wall.time_since_epoch() -
+      std::chrono::duration_cast<SysTime::duration>(mono.time_since_epoch()));
+  if (wall_offset_) {
+    const std::chrono::nanoseconds step = offset - *wall_offset_;
+    if (step > kClockStepThreshold || step < -kClockStepThreshold) {
+      engine_->OnWallClockStep(std::chrono::duration_cast<SysTime::duration>(step));
+      dirty_ = true;
+      clock_stepped_ = true;
+      spdlog::warn(
+          "the wall clock stepped {} by {:.3f} s: cooldowns, budget spending, episodes, retries "
+          "and `every` schedules moved with it and keep their length in real time",
+          step.count() > 0 ? "forward" : "back",
+          std::abs(std::chrono::duration<double>(step).count()));
+    }
+  }
+  wall_offset_ = offset;
+  return wall;
+}
+
 void PolicyService::OnCheck(const CheckEvent& event) {
   bool fired = false;
   {
     std::lock_guard lock(mu_);
-    engine_->OnCheck(event);
+    SyncClockLocked();
+    CheckEvent e = event;
+    if (e.mono_at != MonoTime{}) {
+      e.at = SysTime(std::chrono::duration_cast<SysTime::duration>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(e.mono_at.time_since_epoch()) +
+          *wall_offset_));
+    }
+    engine_->OnCheck(e);
     dirty_ = true;
     NotePause();
     // Until the thread has seen the first discovery, an answer (which comes right after it)
@@ -130,21 +161,21 @@ void PolicyService::OnCheck(const CheckEvent& event) {
   if (fired) Wake();
 }
 
-void PolicyService::OnDiscovery(const std::vector<ConnectionState>& monitored, SysTime now) {
+void PolicyService::OnDiscovery(const std::vector<ConnectionState>& monitored, SysTime) {
   {
     std::lock_guard lock(mu_);
-    engine_->OnDiscovery(monitored, now);
+    engine_->OnDiscovery(monitored, SyncClockLocked());
     dirty_ = true;
     NotePause();
   }
   Wake();
 }
 
-void PolicyService::OnConnectionDetails(const ConnectionState& connection, SysTime now) {
+void PolicyService::OnConnectionDetails(const ConnectionState& connection, SysTime) {
   bool fired = false;
   {
     std::lock_guard lock(mu_);
-    engine_->OnConnectionDetails(connection, now);
+    engine_->OnConnectionDetails(connection, SyncClockLocked());
     dirty_ = true;
     fired = engine_->HasPending();
   }
@@ -152,10 +183,10 @@ void PolicyService::OnConnectionDetails(const ConnectionState& connection, SysTi
 }
 
 void PolicyService::OnTableProfile(const std::string& connection_id, const TableRef& table,
-                                   std::optional<SysTime> synced_at, SysTime now) {
+                                   std::optional<SysTime> synced_at, SysTime) {
   {
     std::lock_guard lock(mu_);
-    engine_->OnTableProfile(connection_id, table, synced_at, now);
+    engine_->OnTableProfile(connection_id, table, synced_at, SyncClockLocked());
     dirty_ = true;
   }
   Wake();
@@ -170,16 +201,14 @@ void PolicyService::Reconfigure(std::shared_ptr<const Config> config) {
   Wake();
 }
 
-void PolicyService::PollFleet(SysTime now) {
+void PolicyService::PollFleet() {
   if (!options_.fleet) return;
   {
     std::lock_guard lock(mu_);
     // Every pass until the first discovery is seen, then every kFleetPollInterval.
-    if (last_discovery_seen_ && now - last_fleet_poll_ < kFleetPollInterval &&
-        now >= last_fleet_poll_) {
-      return;
-    }
-    last_fleet_poll_ = now;
+    const MonoTime mono = clock_.Mono();
+    if (last_discovery_seen_ && mono - last_fleet_poll_ < kFleetPollInterval) return;
+    last_fleet_poll_ = mono;
   }
   const FleetSnapshot snapshot = options_.fleet();  // no lock: it takes the scheduler's
   if (!snapshot.discovered || !snapshot.last_discovery) return;
@@ -195,7 +224,7 @@ void PolicyService::PollFleet(SysTime now) {
   std::erase_if(last_purge_, [&](const auto& purge) {
     return !std::ranges::binary_search(last_ids_seen_, purge.first);
   });
-  engine_->OnDiscovery(snapshot.connections, now);
+  engine_->OnDiscovery(snapshot.connections, SyncClockLocked());
   dirty_ = true;
   NotePause();
 }
@@ -249,15 +278,17 @@ void PolicyService::MergeFileIfChanged() {
 void PolicyService::RunOnce() {
   // Before deciding: purges the operator command line recorded count here too.
   MergeFileIfChanged();
-  PollFleet(clock_.Now());
+  PollFleet();
   std::vector<Decision> decisions;
   bool save_due = false;
   {
     std::lock_guard lock(mu_);
-    const SysTime now = clock_.Now();
+    const SysTime now = SyncClockLocked();
     decisions = engine_->Evaluate(now);
     NotePause();
-    save_due = !decisions.empty() || (dirty_ && now - last_save_ >= kSaveInterval);
+    // After a step of the wall clock, at once: the file's times are of the old clock.
+    save_due = !decisions.empty() || clock_stepped_ ||
+               (dirty_ && clock_.Mono() - last_save_ >= kSaveInterval);
   }
   // Write-ahead: the cooldowns and budget that these purges take are on disk before any of them
   // is sent, so that a crash (kill -9, power loss) between a purge and the save after it cannot
@@ -355,7 +386,8 @@ std::expected<void, std::string> PolicyService::Save() {
     audit.in_flight.assign(in_flight_.begin(), in_flight_.end());
     audit.last_purge = last_purge_;
     dirty_ = false;
-    last_save_ = now;
+    clock_stepped_ = false;
+    last_save_ = clock_.Mono();
   }
   sections[kAuditSection] = AuditSectionToJson(audit, options_.audit_capacity);
   auto saved = state::Save(options_.state_path, sections, now);

@@ -76,6 +76,9 @@ class PolicyService {
   static constexpr auto kSaveInterval = std::chrono::seconds(60);
   // How long a save waits for the operator command line to finish its update of the state file.
   static constexpr auto kStateLockTimeout = std::chrono::seconds(5);
+  // A change of the wall clock against the monotonic one of more than this between two readings
+  // (at least one a second) is a step; slewing (NTP's adjtime, at most 0.5 ms/s) is not.
+  static constexpr auto kClockStepThreshold = std::chrono::seconds(1);
 
   // Loads the state file. A file that is not valid state is logged, set aside and replaced by an
   // empty state (LoadProblem() tells); it never stops the daemon. A file that cannot be read
@@ -100,6 +103,8 @@ class PolicyService {
   void Stop();
 
   // Inputs; cheap, never block on a purge.
+  // The event's wall time is taken from its monotonic one (CheckEvent::mono_at), so that an
+  // answer stamped just before a step of the wall clock lands on the engine's side of it.
   void OnCheck(const CheckEvent& event);
   void OnDiscovery(const std::vector<ConnectionState>& monitored, SysTime now);
   // A get_connection answer (Scheduler::SetDetailsListener): its table counts reach the engine
@@ -130,7 +135,7 @@ class PolicyService {
  private:
   void Run();
   void Wake();
-  void PollFleet(SysTime now);
+  void PollFleet();
   void NotePause();  // with mu_ held
   // Save(), counting every failure and logging it once until it changes or clears.
   std::expected<void, std::string> SaveAndReport();
@@ -138,6 +143,9 @@ class PolicyService {
   // budget spending merged into the engine, its unseen manual actions added to the audit log.
   void MergeFileIfChanged();                    // with save_mu_ held inside; not mu_
   void Absorb(const nlohmann::json& sections);  // with save_mu_ held; takes mu_
+  // Reads both clocks and tells the engine of a step of the wall clock; returns the wall time.
+  // With mu_ held.
+  SysTime SyncClockLocked();
   std::vector<AuditEntry> AuditOldestFirst() const;
 
   const Clock& clock_;
@@ -151,9 +159,14 @@ class PolicyService {
   mutable std::mutex mu_;
   // Guarded by mu_.
   std::unique_ptr<PolicyEngine> engine_;
-  bool dirty_ = false;  // inputs since the last save
-  SysTime last_save_{};
-  SysTime last_fleet_poll_{};
+  bool dirty_ = false;          // inputs since the last save
+  MonoTime last_save_{};        // monotonic: a step of the wall clock moves no save
+  MonoTime last_fleet_poll_{};  // monotonic
+  // The wall clock minus the monotonic one at the last reading: a change of more than
+  // kClockStepThreshold between two readings is a step of the wall clock, which the engine is
+  // told of (PolicyEngine::OnWallClockStep).
+  std::optional<std::chrono::nanoseconds> wall_offset_;
+  bool clock_stepped_ = false;  // since the last save
   std::optional<SysTime> last_discovery_seen_;
   std::vector<std::string> last_ids_seen_;  // of that snapshot, sorted as the scheduler sorts
   // Entries (outcome kUnknown) of the purges of the batch being performed that have no outcome

@@ -62,7 +62,10 @@ class PolicyServiceTest : public ::testing::Test {
     return doc ? (*doc)["audit"] : nlohmann::json();
   }
   CheckEvent Answer(bool healthy) {
-    CheckEvent e{.state = Conn("c1", "prod-a"), .answered = true, .at = clock_.Now()};
+    CheckEvent e{.state = Conn("c1", "prod-a"),
+                 .answered = true,
+                 .at = clock_.Now(),
+                 .mono_at = clock_.Mono()};
     e.state.healthy = healthy;
     return e;
   }
@@ -460,6 +463,100 @@ TEST_F(PolicyServiceTest, AStateFileFromBeforeTheAuditSectionStillLoads) {
   EXPECT_EQ(service->StatusJson("c1")[0]["cooldown_until"], "2023-11-14T22:43:20Z");
   ASSERT_TRUE(service->Save().has_value());
   EXPECT_TRUE(AuditInFile()["entries"].empty());
+}
+
+// issue #13 item 1: the service measures the wall clock against the monotonic one and tells the
+// engine of a step. Before, an `every` schedule stopped for an hour after the wall clock stepped
+// back an hour, and a step forward ended every cooldown at once.
+TEST_F(PolicyServiceTest, AStepOfTheWallClockKeepsSchedulesAndCooldownsInRealTime) {
+  auto api = std::make_unique<PurgeApi>();
+  PurgeApi* api_seen = api.get();
+  PolicyService service(clock_, ConfigFrom(R"(
+policies:
+  - { name: sched, match: { id: [c1] }, when: { event: schedule, every: 1m },
+      action: { purge: connection }, cooldown: 0s }
+  - { name: down, match: { id: [c1] }, when: { event: unhealthy, after_failures: 1 },
+      action: { purge: connection }, cooldown: 30m }
+)"),
+                        std::move(api), PolicyServiceOptions{.state_path = path_});
+  service.OnDiscovery(Fleet(), clock_.Now());
+  service.RunOnce();
+  clock_.Advance(std::chrono::minutes(1));
+  service.RunOnce();
+  ASSERT_EQ(api_seen->Calls().size(), 1u);
+  // Back an hour: the next point is still one minute away in real time.
+  clock_.StepWall(-std::chrono::hours(1));
+  clock_.Advance(std::chrono::seconds(30));
+  service.RunOnce();
+  EXPECT_EQ(api_seen->Calls().size(), 1u);
+  clock_.Advance(std::chrono::seconds(30));
+  service.RunOnce();
+  EXPECT_EQ(api_seen->Calls().size(), 2u);
+  // An unhealthy answer purges and starts a 30m cooldown; forward an hour: still in cooldown.
+  service.OnCheck(Answer(false));
+  service.RunOnce();
+  ASSERT_EQ(api_seen->Calls().size(), 3u);
+  clock_.StepWall(std::chrono::hours(1));
+  clock_.Advance(std::chrono::seconds(1));
+  service.OnCheck(Answer(true));
+  service.OnCheck(Answer(false));
+  service.RunOnce();
+  EXPECT_EQ(api_seen->Calls().size(), 3u);
+  const std::string actions = service.ActionsJson();
+  EXPECT_NE(actions.find("\"reason\":\"cooldown\""), std::string::npos) << actions;
+  // The file was saved at once with the moved times.
+  auto doc = state::Load(path_, clock_.Now());
+  ASSERT_TRUE(doc.has_value()) << doc.error().message;
+  const auto& cooldowns = (*doc)["policy"]["cooldowns"];
+  ASSERT_EQ(cooldowns.size(), 1u) << cooldowns.dump();
+}
+
+// issue #13 item 5: a purge cut off by shutdown once its request was on its way may have
+// purged: its outcome is unknown, its cooldown stands and it is not retried, so the restarted
+// daemon does not purge again. Before, it came back as a transient failure: cooldown restored,
+// retry saved, and the restart purged a second time.
+TEST_F(PolicyServiceTest, APurgeCutOffByShutdownAfterItWasSentIsNotRepeatedAfterTheRestart) {
+  auto service = Make();
+  api_->Script({std::unexpected(hotdata::ApiError{
+      .kind = hotdata::ErrorKind::kCancelled, .message = "shutdown", .request_sent = true})});
+  service->OnDiscovery(Fleet(), clock_.Now());
+  service->OnCheck(Answer(false));
+  service->RunOnce();
+  ASSERT_EQ(api_->Calls().size(), 1u);
+  service->Stop();
+  const nlohmann::json audit = service->audit().Entries().front().ToJson();
+  EXPECT_EQ(audit["outcome"], "unknown") << audit.dump();
+  EXPECT_NE(audit["detail"].get<std::string>().find("may have"), std::string::npos) << audit.dump();
+  service.reset();
+
+  auto restarted = Make();
+  restarted->OnDiscovery(Fleet(), clock_.Now());
+  for (int i = 0; i < 5; ++i) {
+    clock_.Advance(std::chrono::minutes(1));  // past every retry interval, inside the cooldown
+    restarted->RunOnce();
+  }
+  EXPECT_TRUE(api_->Calls().empty());
+  auto doc = state::Load(path_, clock_.Now());
+  ASSERT_TRUE(doc.has_value()) << doc.error().message;
+  EXPECT_EQ((*doc)["policy"]["cooldowns"].size(), 1u);
+}
+
+// The other half: cut off before anything was sent, it is retried after the restart.
+TEST_F(PolicyServiceTest, APurgeCutOffByShutdownBeforeItWasSentIsRetriedAfterTheRestart) {
+  auto service = Make();
+  api_->Script({std::unexpected(
+      hotdata::ApiError{.kind = hotdata::ErrorKind::kCancelled, .message = "shutdown"})});
+  service->OnDiscovery(Fleet(), clock_.Now());
+  service->OnCheck(Answer(false));
+  service->RunOnce();
+  service->Stop();
+  service.reset();
+
+  auto restarted = Make();
+  restarted->OnDiscovery(Fleet(), clock_.Now());
+  clock_.Advance(std::chrono::minutes(1));
+  restarted->RunOnce();
+  EXPECT_EQ(api_->Calls(), std::vector<std::string>{"connection c1"});
 }
 
 }  // namespace
