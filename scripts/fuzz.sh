@@ -11,7 +11,8 @@
 #   scripts/fuzz.sh --build-dir build-asan an existing build configured with -DHDM_FUZZ=ON and
 #                                          ASan+UBSan (scripts/test.sh's): its objects are reused
 # Targets: api_decode http_response config duration cron http_server http_request (those whose
-# tests/fuzz/fuzz_<target>.cpp exists). JOBS (default 2) sets build parallelism.
+# tests/fuzz/fuzz_<target>.cpp exists). JOBS (default 2): build parallelism, and how many
+# fuzzers run at once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${JOBS:-2}"
@@ -63,36 +64,53 @@ declare -A max_len=([api_decode]=16384 [http_response]=8192 [config]=8192 [durat
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:symbolize=1"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
+# fuzz_one TARGET: one bounded run; writes ok or FAILED to $build/result-TARGET.
+fuzz_one() {
+  local t="$1" corpus="$build/corpus/$1" findings="$build/findings/$1" log="$build/fuzz-$1.log"
+  rm -rf "$corpus" && mkdir -p "$corpus" "$findings"
+  if [[ -d tests/fuzz/corpus/$t ]]; then cp tests/fuzz/corpus/"$t"/* "$corpus"/; fi
+  local args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="${max_len[$t]}"
+              -print_final_stats=1 -artifact_prefix="$findings/" -use_value_profile=1)
+  [[ -f tests/fuzz/dict/$t.dict ]] && args+=(-dict="tests/fuzz/dict/$t.dict")
+  # The seed corpus stays read-only for the fuzzer: new inputs go to the copy.
+  if "$build/tests/fuzz/fuzz_$t" "${args[@]}" "$corpus" >"$log" 2>&1; then
+    echo ok >"$build/result-$t"
+  else
+    echo FAILED >"$build/result-$t"
+  fi
+}
+
+# A fuzzer uses one core: JOBS of them run at once (each still gets its full time).
+echo "== ${targets[*]}: ${seconds}s each, $jobs at a time"
+running=0
+for t in "${targets[@]}"; do
+  rm -f "$build/result-$t"
+  fuzz_one "$t" &
+  if ((++running >= jobs)); then
+    wait -n || true
+    ((running--)) || true
+  fi
+done
+wait
+
 failed=()
 summary=()
 for t in "${targets[@]}"; do
-  corpus="$build/corpus/$t"
-  findings="$build/findings/$t"
-  rm -rf "$corpus" && mkdir -p "$corpus" "$findings"
-  if [[ -d tests/fuzz/corpus/$t ]]; then cp tests/fuzz/corpus/"$t"/* "$corpus"/; fi
-  args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="${max_len[$t]}"
-        -print_final_stats=1 -artifact_prefix="$findings/" -use_value_profile=1)
-  [[ -f tests/fuzz/dict/$t.dict ]] && args+=(-dict="tests/fuzz/dict/$t.dict")
   log="$build/fuzz-$t.log"
-  echo "== fuzz_$t for ${seconds}s"
-  # The seed corpus stays read-only for the fuzzer: new inputs go to the copy.
-  if "$build/tests/fuzz/fuzz_$t" "${args[@]}" "$corpus" >"$log" 2>&1; then
-    result=ok
-  else
-    result=FAILED
+  result="$(cat "$build/result-$t" 2>/dev/null || echo FAILED)"
+  if [[ $result != ok ]]; then
     failed+=("$t")
+    echo "== fuzz_$t failed; the end of $log:" >&2
     tail -n 60 "$log" >&2
   fi
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)"
   cov="$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -n1)"
-  line="fuzz_$t: $result, ${execs:-?} executions in ${seconds}s, ${cov:-cov: ?}, corpus $(find "$corpus" -type f | wc -l) inputs"
-  echo "$line"
-  summary+=("$line")
+  summary+=("fuzz_$t: $result, ${execs:-?} executions in ${seconds}s, ${cov:-cov: ?}, corpus $(find "$build/corpus/$t" -type f | wc -l) inputs")
   if [[ $merge -eq 1 && $result == ok ]]; then
     # Keep the repository corpus small: only inputs that add coverage to it.
     mkdir -p tests/fuzz/corpus/"$t"
     "$build/tests/fuzz/fuzz_$t" -merge=1 -max_len="${max_len[$t]}" \
-      tests/fuzz/corpus/"$t" "$corpus" >"$build/merge-$t.log" 2>&1
+      tests/fuzz/corpus/"$t" "$build/corpus/$t" >"$build/merge-$t.log" 2>&1
     echo "   merged into tests/fuzz/corpus/$t: $(find tests/fuzz/corpus/"$t" -type f | wc -l) inputs"
   fi
 done
