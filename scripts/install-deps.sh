@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that hotdata-monitor builds, runs and tests with, on Debian 12
 # (bookworm) or Debian 13 (trixie): only the missing ones, and nothing from anywhere but Debian.
-# `--test` adds what the tests and the .deb need: prometheus (promtool), systemd
-# (systemd-analyze), python3 with PyYAML, dpkg-dev and file (CPack's shlibdeps), and the
-# libFuzzer runtime of the release's newest packaged LLVM (libclang-rt-14-dev on 12,
-# libclang-rt-19-dev on 13). Runs apt as root, or through sudo. Never asks anything.
+# `--test` adds what the tests and the .deb need: prometheus (promtool), prometheus-alertmanager
+# (amtool and alertmanager), systemd (systemd-analyze), python3 with PyYAML, dpkg-dev and file
+# (CPack's shlibdeps), and the libFuzzer runtime of the release's newest packaged LLVM
+# (libclang-rt-14-dev on 12, libclang-rt-19-dev on 13). Runs apt as root, or through sudo. Never
+# asks anything.
 set -euo pipefail
 
 packages=(cmake make g++ pkg-config git
@@ -14,7 +15,7 @@ packages=(cmake make g++ pkg-config git
 test=0
 [[ "${1:-}" == "--test" ]] && test=1
 if ((test)); then
-  packages+=(prometheus systemd python3 python3-yaml procps dpkg-dev file)
+  packages+=(prometheus prometheus-alertmanager systemd python3 python3-yaml procps dpkg-dev file)
 fi
 
 sudo=()
@@ -65,6 +66,6 @@ done
 
 echo "installing: ${missing[*]}" >&2
 apt_update
-# The prometheus package's postinst may fail to start its own service where no systemd runs;
-# the tests start their own prometheus, so that is harmless.
+# The prometheus and prometheus-alertmanager packages' postinsts may fail to start their own
+# services where no systemd runs; the tests start their own, so that is harmless.
 apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

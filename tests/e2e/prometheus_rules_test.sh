@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The Prometheus files of deploy/prometheus: `promtool check rules` and `promtool check config`
-# are clean, `promtool test rules` passes, and every alert has a severity, a summary and a
-# description, and unit tests where it fires and where it does not.
+# are clean, `promtool test rules` passes, and every alert has a severity, a summary, a
+# description, a runbook and a runbook_url, and unit tests where it fires and where it does not.
+# Every runbook_url is RUNBOOK_BASE#<alert name in lower case>, with the one RUNBOOK_BASE that the
+# header of alerts.yml declares (ending in docs/runbooks.md), and docs/runbooks.md has a heading
+# with that anchor (as GitHub makes anchors of headings).
+# (deploy/alertmanager is tests/e2e/alertmanager_test.sh's.)
 # Usage: prometheus_rules_test.sh BUILD_DIR SOURCE_DIR   (needs promtool, python3 with PyYAML)
 set -euo pipefail
 src="$(cd "$2" && pwd)"
@@ -22,10 +26,36 @@ run "promtool check rules" promtool check rules "$dir/alerts.yml"
 run "promtool check config" promtool check config "$dir/scrape.yml"
 run "promtool test rules" promtool test rules "$dir/alerts_test.yml"
 
-python3 - "$dir/alerts.yml" "$dir/alerts_test.yml" "$dir/scrape.yml" <<'PY'
-import sys, yaml
-rules_file, tests_file, scrape_file = sys.argv[1:4]
+python3 - "$dir/alerts.yml" "$dir/alerts_test.yml" "$dir/scrape.yml" "$src/docs/runbooks.md" <<'PY'
+import re, sys, yaml
+rules_file, tests_file, scrape_file, runbooks_file = sys.argv[1:5]
 problems = []
+
+# The runbook base, declared once in the header of alerts.yml.
+header = open(rules_file).read().split("\ngroups:", 1)[0]
+bases = re.findall(r"^#\s+(https?://\S+/docs/runbooks\.md)\s*$", header, re.M)
+if len(set(bases)) != 1:
+    problems.append(f"{rules_file}: the header must declare one runbook base (a line `#   https://.../docs/runbooks.md`), found {bases}")
+base = bases[0] if bases else None
+
+# Anchors of docs/runbooks.md as GitHub makes them: lower case, punctuation but - and _ dropped,
+# spaces to -, a repeated anchor gets -1, -2...
+anchors, seen = set(), {}
+try:
+    text = open(runbooks_file).read()
+except OSError as e:
+    problems.append(f"cannot read {runbooks_file}: {e}")
+    text = ""
+in_code = False
+for line in text.splitlines():
+    if line.startswith("```"):
+        in_code = not in_code
+    m = None if in_code else re.match(r"#{1,6}\s+(.*?)\s*#*\s*$", line)
+    if m:
+        slug = re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-")
+        n = seen.get(slug, 0)
+        seen[slug] = n + 1
+        anchors.add(slug if n == 0 else f"{slug}-{n}")
 alerts = {}
 for group in yaml.safe_load(open(rules_file))["groups"]:
     for r in group["rules"]:
@@ -35,11 +65,17 @@ for group in yaml.safe_load(open(rules_file))["groups"]:
         alerts[name] = r
         if r.get("labels", {}).get("severity") not in ("critical", "warning"):
             problems.append(f"{name}: severity label must be critical or warning")
-        for a in ("summary", "description", "runbook"):
+        for a in ("summary", "description", "runbook", "runbook_url"):
             if not r.get("annotations", {}).get(a, "").strip():
                 problems.append(f"{name}: no {a} annotation")
+        url = r.get("annotations", {}).get("runbook_url", "")
+        if url and base and url != f"{base}#{name.lower()}":
+            problems.append(f"{name}: runbook_url {url!r} is not {base}#{name.lower()}")
+        anchor = url.partition("#")[2]
+        if url and anchor not in anchors:
+            problems.append(f"{name}: runbook_url anchor #{anchor} is no heading of {runbooks_file}")
 
-expected = {"HotdataConnectionUnhealthy", "HotdataHealthChecksFailing", "HotdataChecksStale",
+expected = {"HotdataConnectionUnhealthy", "HotdataHealthChecksFailing", "HotdataFleetOutage", "HotdataChecksStale",
             "HotdataMonitorDown", "HotdataMonitorReloadFailed", "HotdataPurgesPausedForOutage",
             "HotdataPurgeBudgetExhausted", "HotdataPurgesFailing", "HotdataMonitorStateNotSaved"}
 for name in sorted(expected - alerts.keys()):
@@ -64,4 +100,4 @@ for p in problems:
 sys.exit(1 if problems else 0)
 PY
 
-echo "prometheus_rules_test: ok (check rules, check config, test rules; $(grep -c '^      - alert:' "$dir/alerts.yml") alerts)"
+echo "prometheus_rules_test: ok (check rules, check config, test rules, runbook anchors; $(grep -c '^      - alert:' "$dir/alerts.yml") alerts)"
