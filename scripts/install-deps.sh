@@ -12,6 +12,14 @@ packages=(cmake make g++ pkg-config git
           prometheus-cpp-dev libcpp-httplib-dev libyaml-cpp-dev nlohmann-json3-dev
           libspdlog-dev libgtest-dev libgmock-dev libsystemd-dev libssl-dev libcrypt-dev zlib1g-dev
           libbrotli-dev curl)
+# shellcheck disable=SC1091
+codename="$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")"
+# systemd.pc, where `pkg-config systemd` tells the unit directory the package installs into: in
+# the systemd package on Debian 12, in systemd-dev from Debian 13 on.
+case "$codename" in
+  bookworm) packages+=(systemd) ;;
+  *) packages+=(systemd-dev) ;;
+esac
 test=0
 [[ "${1:-}" == "--test" ]] && test=1
 if ((test)); then
@@ -33,8 +41,6 @@ installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == *
 # release packages. Candidates by release, newest first; any one of them already installed will
 # do. An unknown release tries every recent version and takes the newest apt offers.
 if ((test)); then
-  # shellcheck disable=SC1091
-  codename="$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")"
   case "$codename" in
     bookworm) llvm_versions=(14) ;;
     trixie) llvm_versions=(19 18 17) ;;

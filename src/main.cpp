@@ -61,8 +61,9 @@ int main(int argc, char** argv) {
   const sigset_t signals = BlockSignals();  // before any thread starts
   hdm::ConfigureAllocator();
 
-  auto daemon =
-      hdm::Daemon::Create({.config_path = cli->config_path, .force_dry_run = cli->dry_run});
+  auto daemon = hdm::Daemon::Create({.config_path = cli->config_path,
+                                     .force_dry_run = cli->dry_run,
+                                     .listen_override = cli->listen_address});
   if (!daemon) {
     std::cerr << "hotdata-monitor: " << daemon.error();
     if (!daemon.error().message.ends_with("\n")) std::cerr << "\n";

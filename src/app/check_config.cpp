@@ -50,6 +50,10 @@ int RunCheckConfig(const CliOptions& cli, std::ostream& out, std::ostream& err) 
     return kExitUsage;
   }
   out << cli.config_path << ": valid (" << config->policies.size() << " policies)\n";
+  if (cli.offline) {
+    out << "API not asked: --offline\n";
+    return kExitOk;
+  }
   auto token = ReadToken(config->api);
   if (!token) {
     out << "API not asked: " << token.error() << "\n";

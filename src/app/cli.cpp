@@ -4,6 +4,8 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config_sections.h"
+
 namespace hdm {
 
 std::string UsageText() {
@@ -13,10 +15,14 @@ std::string UsageText() {
 Watches every connection of a Hotdata workspace, exports Prometheus metrics and purges caches
 as its policies say.
 
-Flags:
+Flags (the Prometheus exporters' spellings work too: --config.file, --log.level, --log.format):
   --config PATH            config file (default /etc/hotdata-monitor/config.yaml)
+  --web.listen-address ADDR
+                           host:port to serve on, instead of the config's server.listen
   --check-config           validate the config and every policy, then ask the API what would be
                            monitored and which policy matches what; exit 0 when the file is valid
+  --offline                with --check-config: check the files only, read no token and ask no
+                           API (the unit's ExecReload runs this before it signals the daemon)
   --once                   one discovery and one health round, a table on stdout; exit 0 all
                            healthy, 1 a connection answered unhealthy, 3 no valid answer
   --dry-run                force every policy into dry-run (log and count, never purge)
@@ -64,15 +70,22 @@ std::expected<CliOptions, std::string> ParseCli(int argc, char** argv) {
       o.connections = true;
       o.connections_args.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
       break;
-    } else if (arg == "--config" || arg == "-c") {
+    } else if (arg == "--config" || arg == "-c" || arg == "--config.file") {
       auto v = take_value();
       if (!v) return std::unexpected(v.error());
       o.config_path = *v;
-    } else if (arg == "--log-level") {
+    } else if (arg == "--web.listen-address") {
+      auto v = take_value();
+      if (!v) return std::unexpected(v.error());
+      if (auto problem = config_internal::ListenProblem(*v)) {
+        return std::unexpected("--web.listen-address: " + *problem);
+      }
+      o.listen_address = *v;
+    } else if (arg == "--log-level" || arg == "--log.level") {
       auto v = take_value();
       if (!v) return std::unexpected(v.error());
       o.log_level = *v;
-    } else if (arg == "--log-format") {
+    } else if (arg == "--log-format" || arg == "--log.format") {
       auto v = take_value();
       if (!v) return std::unexpected(v.error());
       if (*v == "text") {
@@ -80,10 +93,12 @@ std::expected<CliOptions, std::string> ParseCli(int argc, char** argv) {
       } else if (*v == "json") {
         o.log_format = LogFormat::kJson;
       } else {
-        return std::unexpected("--log-format: expected text or json, got \"" + *v + "\"");
+        return std::unexpected(std::string(arg) + ": expected text or json, got \"" + *v + "\"");
       }
     } else if (arg == "--check-config") {
       ok = no_value(o.check_config);
+    } else if (arg == "--offline") {
+      ok = no_value(o.offline);
     } else if (arg == "--once") {
       ok = no_value(o.once);
     } else if (arg == "--dry-run") {
@@ -97,6 +112,7 @@ std::expected<CliOptions, std::string> ParseCli(int argc, char** argv) {
     }
     if (!ok) return std::unexpected(ok.error());
   }
+  if (o.offline && !o.check_config) return std::unexpected("--offline goes with --check-config");
   if (o.check_config && o.once)
     return std::unexpected("--check-config and --once exclude each other");
   if (o.connections && (o.check_config || o.once || o.dry_run))

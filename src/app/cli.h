@@ -2,6 +2,7 @@
 #pragma once
 
 #include <expected>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,10 +13,12 @@ namespace hdm {
 struct CliOptions {
   std::string config_path = "/etc/hotdata-monitor/config.yaml";
   bool check_config = false;
+  bool offline = false;  // --check-config without reading the token or asking the API
   bool once = false;
   bool dry_run = false;
   bool version = false;
   bool help = false;
+  std::optional<std::string> listen_address;  // --web.listen-address: wins over server.listen
   std::string log_level = "info";
   LogFormat log_format = LogFormat::kText;
   // `hotdata-monitor [flags] connections ...`: everything after "connections", parsed by

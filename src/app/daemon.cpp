@@ -88,6 +88,7 @@ std::expected<std::unique_ptr<Daemon>, StartError> Daemon::Create(DaemonOptions 
     return std::unexpected(state.error());
   }
   if (options.force_dry_run) config->safety.dry_run = true;
+  if (options.listen_override) config->server.listen = *options.listen_override;
   auto shared = std::make_shared<const Config>(std::move(*config));
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(options), shared, std::move(*token)));
   daemon->server_->SetBasicAuth(std::move(*auth));
@@ -260,6 +261,7 @@ std::expected<void, std::string> Daemon::Reload() {
   auto loaded = LoadConfig(options_.config_path);
   if (!loaded) return fail(FormatConfigErrors(loaded.error()));
   if (options_.force_dry_run) loaded->safety.dry_run = true;
+  if (options_.listen_override) loaded->server.listen = *options_.listen_override;
   auto next = std::make_shared<const Config>(std::move(*loaded));
   std::shared_ptr<const Config> previous = config();
   // The server's credentials and certificate take effect at a reload; both are read before

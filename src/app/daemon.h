@@ -9,6 +9,7 @@
 #include <iosfwd>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "app/systemd_notify.h"
@@ -26,6 +27,8 @@ namespace hdm {
 struct DaemonOptions {
   std::string config_path;
   bool force_dry_run = false;  // --dry-run
+  // --web.listen-address: serve there whatever server.listen says (kept across reloads).
+  std::optional<std::string> listen_override;
   // Where the daemon reads time (tests step its wall clock); null: the system's clocks. Must
   // outlive the Daemon.
   const Clock* clock = nullptr;

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/path_vars.h"
+
 namespace hdm {
 namespace {
 
@@ -26,22 +28,26 @@ std::expected<std::string, std::string> ReadToken(const ApiConfig& api) {
   // token is in memory. Kept for the life of the process (the token stays until exit).
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (!api.token_file.empty()) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(api.token_file, ec)) {
-      return std::unexpected("cannot read api.token_file " + api.token_file +
-                             ": it is a directory");
-    }
-    std::ifstream in(api.token_file, std::ios::binary);
-    if (!in) {
+    auto expanded = ExpandPathVariables(api.token_file);
+    if (!expanded) {
       return std::unexpected("cannot read api.token_file " + api.token_file + ": " +
-                             std::strerror(errno));
+                             expanded.error());
+    }
+    const std::string& path = *expanded;
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      return std::unexpected("cannot read api.token_file " + path + ": it is a directory");
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      return std::unexpected("cannot read api.token_file " + path + ": " + std::strerror(errno));
     }
     std::ostringstream buf;
     buf << in.rdbuf();
     std::string token = Trim(buf.str());
-    if (token.empty()) return std::unexpected("api.token_file " + api.token_file + " is empty");
+    if (token.empty()) return std::unexpected("api.token_file " + path + " is empty");
     if (token.find_first_of("\r\n") != std::string::npos) {
-      return std::unexpected("api.token_file " + api.token_file +
+      return std::unexpected("api.token_file " + path +
                              " holds more than one line; it must hold the token alone");
     }
     return token;

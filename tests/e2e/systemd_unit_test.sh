@@ -24,8 +24,11 @@ command -v systemd-analyze >/dev/null || fail "systemd-analyze is not installed"
 grep -q '^ExecStart=/usr/bin/hotdata-monitor ' "$unit" || fail "ExecStart= is not /usr/bin/hotdata-monitor ..."
 mkdir "$work/units"
 copy="$work/units/hotdata-monitor.service"   # same name: verify derives the unit name from it
-sed "s|^ExecStart=/usr/bin/hotdata-monitor |ExecStart=$build/hotdata-monitor |" "$unit" >"$copy"
-[[ $(diff "$unit" "$copy" | grep -c '^[<>]') -eq 2 ]] || fail "the copy differs in more than ExecStart="
+sed "s|^\(Exec[A-Za-z]*=\)/usr/bin/hotdata-monitor |\1$build/hotdata-monitor |" "$unit" >"$copy"
+[[ $(diff "$unit" "$copy" | grep -c '^[<>]') -eq 4 ]] \
+  || fail "the copy differs in more than ExecStart= and the ExecReload= check"
+grep -q '^ExecReload=/usr/bin/hotdata-monitor --check-config --offline ' "$unit" \
+  || fail "ExecReload= does not check the config before it signals"
 
 set +e
 SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no "$copy" >"$work/verify.out" 2>&1
@@ -58,4 +61,29 @@ if ! awk -v e="$exposure" -v m="$max_exposure" 'BEGIN { exit !(e <= m) }'; then
   fail "exposure $exposure is above $max_exposure"
 fi
 
-echo "systemd_unit_test: ok (verify clean, exposure $exposure <= $max_exposure)"
+# --- the template unit (built from the unit above): an instance verifies and rates the same ------
+template="$build/hotdata-monitor@.service"
+[[ -f "$template" ]] || fail "$template was not generated"
+for line in 'ExecStart=/usr/bin/hotdata-monitor --config /etc/hotdata-monitor/%i.yaml' \
+  'LoadCredential=api-token:/etc/hotdata-monitor/%i.api-token' \
+  'StateDirectory=hotdata-monitor-%i'; do
+  grep -qxF "$line" "$template" || fail "the template lacks '$line'"
+done
+instance="$work/units/hotdata-monitor@eu.service"
+sed "s|^\(Exec[A-Za-z]*=\)/usr/bin/hotdata-monitor |\1$build/hotdata-monitor |" "$template" >"$instance"
+set +e
+SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no "$instance" >"$work/verify-instance.out" 2>&1
+rc=$?
+SYSTEMD_COLORS=0 systemd-analyze security --offline=true --no-pager "$instance" \
+  >"$work/security-instance.out" 2>&1
+set -e
+if ((rc != 0)) || [[ -s "$work/verify-instance.out" ]]; then
+  cat "$work/verify-instance.out" >&2
+  fail "systemd-analyze verify of an instance exited $rc and/or printed the above"
+fi
+instance_exposure="$(sed -n 's/.*Overall exposure level for hotdata-monitor@eu\.service: \([0-9.]*\).*/\1/p' \
+  "$work/security-instance.out")"
+[[ "$instance_exposure" == "$exposure" ]] \
+  || { cat "$work/security-instance.out" >&2; fail "an instance rates '$instance_exposure', the unit $exposure"; }
+
+echo "systemd_unit_test: ok (verify clean, exposure $exposure <= $max_exposure; template too)"

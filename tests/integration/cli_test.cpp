@@ -110,6 +110,38 @@ TEST_F(CliTest, CheckConfigWithAnUnreachableApiStillExitsZero) {
   EXPECT_NE(r.output.find("not reachable"), std::string::npos) << r.output;
 }
 
+// issue #14: the unit's ExecReload checks the file before it signals the daemon, and must not
+// read the token or ask the API to do so.
+TEST_F(CliTest, CheckConfigOfflineAsksNoApiAndStillRefusesABadFile) {
+  ProcessRun r = RunMonitor("--check-config --offline --config " + Config(""));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("API not asked: --offline"), std::string::npos) << r.output;
+  EXPECT_EQ(fake_.Requests().size(), 0u);
+  const std::string bad = dir_.Write("bad.yaml", "api: { base_url: 42 }\nbogus: 1\n");
+  EXPECT_EQ(RunMonitor("--check-config --offline --config " + bad).exit_code, 2);
+  EXPECT_EQ(RunMonitor("--offline").exit_code, 2);
+}
+
+// issue #14: the Prometheus exporters' spellings of the flags; the old ones stay.
+TEST_F(CliTest, ExporterFlagSpellingsAreAccepted) {
+  const std::string cfg = Config("");
+  for (const std::string& flags :
+       {"--config.file " + cfg, "--config.file=" + cfg, "--config " + cfg + " --log.level=debug",
+        "--config " + cfg + " --log.format json", "-c " + cfg + " --log-level warn",
+        "--config " + cfg + " --web.listen-address 127.0.0.1:19977"}) {
+    ProcessRun r = RunMonitor("--check-config --offline " + flags);
+    EXPECT_EQ(r.exit_code, 0) << flags << ": " << r.output;
+    EXPECT_NE(r.output.find(": valid ("), std::string::npos) << flags << ": " << r.output;
+  }
+  ProcessRun bad = RunMonitor("--check-config --config " + cfg + " --web.listen-address nope");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("--web.listen-address: "), std::string::npos) << bad.output;
+  ProcessRun fmt = RunMonitor("--log.format xml");
+  EXPECT_EQ(fmt.exit_code, 2);
+  EXPECT_NE(fmt.output.find("--log.format: expected text or json"), std::string::npos)
+      << fmt.output;
+}
+
 TEST_F(CliTest, UsageErrorsVersionAndHelp) {
   EXPECT_EQ(RunMonitor("--bogus").exit_code, 2);
   ProcessRun v = RunMonitor("--version");
