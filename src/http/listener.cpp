@@ -89,7 +89,6 @@ std::expected<std::unique_ptr<Listener>, ListenError> Listener::Open(const std::
 
 Listener::~Listener() {
   Stop();
-  ::close(fd_);
   ::close(wake_fd_);
 }
 
@@ -99,10 +98,18 @@ void Listener::Start(std::function<void(int fd)> adopt) {
 }
 
 void Listener::Stop() {
-  if (!thread_.joinable()) return;
-  const uint64_t one = 1;
-  [[maybe_unused]] auto written = ::write(wake_fd_, &one, sizeof one);
-  thread_.join();
+  if (thread_.joinable()) {
+    const uint64_t one = 1;
+    [[maybe_unused]] auto written = ::write(wake_fd_, &one, sizeof one);
+    thread_.join();
+  }
+  // Closed at once, not when the Listener goes: a client still in the backlog (connected, not
+  // accepted) is reset now instead of waiting for an answer that never comes, and the port is
+  // free for whoever binds it next.
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
 }
 
 void Listener::AcceptLoop() {

@@ -45,7 +45,7 @@ class Listener {
   Listener(int fd, int wake_fd, int port) : fd_(fd), wake_fd_(wake_fd), port_(port) {}
   void AcceptLoop();
 
-  const int fd_;
+  int fd_;             // -1 once Stop() closed it
   const int wake_fd_;  // eventfd: Stop() wakes the accepting thread with it
   const int port_;
   std::function<void(int)> adopt_;

@@ -361,7 +361,12 @@ TEST_F(ServerLimitsTest, RequestsBeyondTheWorkersWaitTheirTurnAndStopIsPrompt) {
   // ... so a request waits, in the queue, without a thread.
   RawClient waiting(port_);
   ASSERT_TRUE(waiting.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
-  ASSERT_TRUE(WaitFor([&] { return server_->connection_stats().queued == 1; }));
+  // Accepted (open 11: 10 attackers and it) and queued. Waiting for "queued" alone was flaky: a
+  // dripping attacker could be the queued one while this client was still in the backlog.
+  ASSERT_TRUE(WaitFor([&] {
+    const auto stats = server_->connection_stats();
+    return stats.open == 11 && stats.queued == 1;
+  }));
   EXPECT_EQ(server_->connection_stats().peak_worker_threads, 2);
   const auto start = Clock::now();
   server_->Stop();
