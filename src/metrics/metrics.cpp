@@ -134,10 +134,11 @@ void AppendPolicyMetrics(std::string& out, const PolicyCounters& p) {
     }
   }
   {
-    metrics::FamilyWriter w(out, {"hotdata_policy_suppressed_total",
-                                  "Purges held back by a safety, by policy and reason (cooldown, "
-                                  "budget, outage_pause, maintenance, permanent_error, api_unreachable).",
-                                  "counter"});
+    metrics::FamilyWriter w(
+        out, {"hotdata_policy_suppressed_total",
+              "Purges held back by a safety, by policy and reason (cooldown, "
+              "budget, outage_pause, maintenance, permanent_error, api_unreachable).",
+              "counter"});
     for (const auto& [key, n] : p.suppressed) {
       std::string l;
       label(l, "policy", key.first);

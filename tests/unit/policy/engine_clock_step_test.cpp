@@ -18,6 +18,21 @@ class ClockStepTest : public EngineTest {
     engine_->OnWallClockStep(d);
     t += d;
   }
+  // An outage pause: c1..c3 answered unhealthy just now; a policy on c4 fires on its first
+  // unhealthy answer.
+  void StartPaused() {
+    Start(R"(
+scheduler: { interval: 30s }
+safety: { pause_when_unhealthy_fraction_above: 0.5, pause_min_connections: 3 }
+policies:
+  - { name: down, match: { id: [c4] }, when: { event: unhealthy, after_failures: 1 },
+      action: { purge: connection } }
+)");
+    Answer("c1", false);
+    Answer("c2", false);
+    Answer("c3", false);
+    EXPECT_EQ(Eval(), Strings{});
+  }
 };
 
 TEST_F(ClockStepTest, AnEpisodeKeepsItsRealLengthAcrossAStepBack) {
@@ -78,17 +93,7 @@ policies:
 }
 
 TEST_F(ClockStepTest, TheOutagePauseWindowIsRealTime) {
-  Start(R"(
-scheduler: { interval: 30s }
-safety: { pause_when_unhealthy_fraction_above: 0.5, pause_min_connections: 3 }
-policies:
-  - { name: down, match: { id: [c4] }, when: { event: unhealthy, after_failures: 1 },
-      action: { purge: connection } }
-)");
-  Answer("c1", false);
-  Answer("c2", false);
-  Answer("c3", false);
-  EXPECT_EQ(Eval(), Strings{});
+  StartPaused();
   ASSERT_TRUE(engine_->OutagePaused());
   // A step forward does not age the answers of a second ago out of the window.
   StepWall(1h);
@@ -98,17 +103,7 @@ policies:
 }
 
 TEST_F(ClockStepTest, AStepBackDoesNotKeepTheOutagePauseOnForAnHour) {
-  Start(R"(
-scheduler: { interval: 30s }
-safety: { pause_when_unhealthy_fraction_above: 0.5, pause_min_connections: 3 }
-policies:
-  - { name: down, match: { id: [c4] }, when: { event: unhealthy, after_failures: 1 },
-      action: { purge: connection } }
-)");
-  Answer("c1", false);
-  Answer("c2", false);
-  Answer("c3", false);
-  EXPECT_EQ(Eval(), Strings{});
+  StartPaused();
   ASSERT_TRUE(engine_->OutagePaused());
   StepWall(-1h);
   Advance(2min);  // the unhealthy answers are two minutes old: out of the window
