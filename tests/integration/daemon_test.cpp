@@ -136,8 +136,11 @@ TEST(DaemonTest, ExportsTheProfilesOfTheTablesList) {
   const std::string items =
       "{connection_id=\"conn_pg\",connection=\"prod-pg\",schema=\"eu."
       "sales\",table=\"Order Items\"}";
+  // The two profiles are fetched concurrently: wait for both before asserting either.
   ASSERT_TRUE(WaitFor([&] {
-    return SeriesValue(h.Metrics(), "hotdata_table_rows" + items).has_value();
+    const std::string now = h.Metrics();
+    return SeriesValue(now, "hotdata_table_rows" + items).has_value() &&
+           SeriesValue(now, "hotdata_table_last_synced_timestamp_seconds" + orders).has_value();
   })) << h.Get("/api/v1/status").body;
   const std::string m = h.Metrics();
   EXPECT_EQ(SeriesValue(m, "hotdata_table_rows" + orders), 1234);
