@@ -46,7 +46,7 @@ const ConnectionFamily kConnectionFamilies[] = {
        if (!c.checked) return std::nullopt;
        return c.check_duration_seconds;
      }},
-    {{"hotdata_connection_consecutive_failures",
+    {{"hotdata_connection_unhealthy_streak",
       "Unhealthy answers in a row; failed checks neither add nor reset.", "gauge"},
      [](const ConnectionState& c) -> std::optional<double> {
        return static_cast<double>(c.consecutive_failures);
@@ -159,12 +159,12 @@ void AppendMonitorMetrics(std::string& out, const FleetSnapshot& s) {
   FamilyWriter(out, {"hotdata_monitor_connections", "Connections monitored now.", "gauge"})
       .Sample("", static_cast<uint64_t>(s.connections.size()));
   if (s.last_round_end) {
-    FamilyWriter(out, {"hotdata_monitor_cycle_duration_seconds",
+    FamilyWriter(out, {"hotdata_monitor_round_duration_seconds",
                        "Duration of the last completed health round, from its start to its last "
                        "answer, in seconds.",
                        "gauge"})
         .Sample("", s.last_round_duration_seconds);
-    FamilyWriter(out, {"hotdata_monitor_last_cycle_timestamp_seconds",
+    FamilyWriter(out, {"hotdata_monitor_last_round_timestamp_seconds",
                        "Unix time when the last health round completed.", "gauge"})
         .Sample("", UnixSeconds(*s.last_round_end));
   }

@@ -130,7 +130,7 @@ int RunStock(int n, int runs) {
                                "hotdata_connection_latency_seconds",
                                "hotdata_connection_check_success",
                                "hotdata_connection_check_duration_seconds",
-                               "hotdata_connection_consecutive_failures",
+                               "hotdata_connection_unhealthy_streak",
                                "hotdata_connection_last_check_timestamp_seconds",
                                "hotdata_connection_tables",
                                "hotdata_connection_synced_tables",

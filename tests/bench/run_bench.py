@@ -9,7 +9,7 @@ certificate, every health check answering after --latency-ms) and the daemon aga
 reads from the outside:
   - CPU per health check: the daemon's threads' run time (/proc/PID/task/*/schedstat) over
     whole rounds, scrapes left out, divided by the checks it counted;
-  - round time: hotdata_monitor_cycle_duration_seconds of each round, against the ideal
+  - round time: hotdata_monitor_round_duration_seconds of each round, against the ideal
     ceil(N / concurrency) x latency;
   - resident memory: VmRSS and VmHWM from /proc/PID/status, after the rounds and the scrapes;
   - /metrics: a client's gzip scrape (request sent to last byte read, keep-alive), plus the
@@ -344,8 +344,8 @@ def sample_rounds(daemon, interval_s, rounds):
     Needs rounds shorter than the interval."""
     samples = []
     m = daemon.http.metrics()
-    last_end = metric_sum(m, "hotdata_monitor_last_cycle_timestamp_seconds")
-    duration = metric_sum(m, "hotdata_monitor_cycle_duration_seconds")
+    last_end = metric_sum(m, "hotdata_monitor_last_round_timestamp_seconds")
+    duration = metric_sum(m, "hotdata_monitor_round_duration_seconds")
     mid_gap = last_end + (interval_s - duration) / 2
     while mid_gap < time.time():
         mid_gap += interval_s
@@ -357,7 +357,7 @@ def sample_rounds(daemon, interval_s, rounds):
         samples.append({
             "cpu_before": before, "cpu_after": after, "metrics": m,
             "rounds": metric_sum(m, "hotdata_monitor_rounds_total"),
-            "duration": metric_sum(m, "hotdata_monitor_cycle_duration_seconds"),
+            "duration": metric_sum(m, "hotdata_monitor_round_duration_seconds"),
             "checks": metric_sum(m, "hotdata_api_requests_total",
                                  operation="check_connection_health")})
         mid_gap += interval_s

@@ -39,7 +39,7 @@ wait_for 10 grep -q "listening on" "$work/daemon.log" || fail "daemon did not st
 port="$(sed -n 's/.*(port \([0-9]*\)[,)].*/\1/p' "$work/daemon.log" | head -1)"
 url="http://127.0.0.1:$port"
 wait_for 10 curl -sf "$url/readyz" || fail "/readyz never turned 200"
-wait_for 10 sh -c "curl -sf $url/metrics | grep -q '^hotdata_monitor_last_cycle_timestamp_seconds '" \
+wait_for 10 sh -c "curl -sf $url/metrics | grep -q '^hotdata_monitor_last_round_timestamp_seconds '" \
   || fail "no completed round"
 
 curl -sf "$url/metrics" >"$work/metrics.txt"

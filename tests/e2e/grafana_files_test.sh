@@ -66,7 +66,7 @@ for p in panels(dash["panels"]):
               f'panel "{title}" {t.get("refId")}: a multi-value variable needs =~')
 for metric in ("hotdata_connection_healthy", "hotdata_connection_latency_seconds", "hotdata_api_requests_total",
                "hotdata_policy_actions_total", "hotdata_policy_suppressed_total", "hotdata_policy_outage_pause",
-               "hotdata_monitor_cycle_duration_seconds", "hotdata_monitor_rounds_overrun_total",
+               "hotdata_monitor_round_duration_seconds", "hotdata_monitor_rounds_overrun_total",
                "process_cpu_seconds_total", "process_resident_memory_bytes",
                "hotdata_monitor_config_last_reload_successful"):
     check(metric in json.dumps(dash), f"the dashboard shows no {metric}")

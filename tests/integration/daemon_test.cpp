@@ -28,7 +28,7 @@ TEST(DaemonTest, ExportsEveryConnectionWithTheRightValues) {
   EXPECT_EQ(SeriesValue(m, "hotdata_connection_check_success" + Labels("conn_my", "prod-mysql")),
             1);
   EXPECT_GE(*SeriesValue(
-                m, "hotdata_connection_consecutive_failures" + Labels("conn_sf", "analytics-sf")),
+                m, "hotdata_connection_unhealthy_streak" + Labels("conn_sf", "analytics-sf")),
             1);
   EXPECT_EQ(SeriesValue(m, "hotdata_connection_tables" + Labels("conn_pg", "prod-pg")), 12);
   EXPECT_EQ(SeriesValue(m, "hotdata_connection_synced_tables" + Labels("conn_pg", "prod-pg")), 10);

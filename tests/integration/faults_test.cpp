@@ -39,7 +39,7 @@ TEST_P(FaultTest, FailsTheCheckWithoutTouchingHealthyOrOtherConnections) {
   ASSERT_TRUE(h.WaitForRounds(rounds + 1));
   const std::string m = h.Metrics();
   EXPECT_EQ(SeriesValue(m, "hotdata_connection_healthy" + pg), 1);
-  EXPECT_EQ(SeriesValue(m, "hotdata_connection_consecutive_failures" + pg), 0);
+  EXPECT_EQ(SeriesValue(m, "hotdata_connection_unhealthy_streak" + pg), 0);
   EXPECT_EQ(SeriesValue(m, "hotdata_connection_check_success" + Labels("conn_my", "prod-mysql")),
             1);
   EXPECT_EQ(SeriesValue(m, "hotdata_connection_healthy" + Labels("conn_my", "prod-mysql")), 1);

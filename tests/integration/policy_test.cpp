@@ -37,7 +37,7 @@ TEST(PolicyLoopTest, RecoveredPurgesOnceAndNotAgainInsideTheCooldown) {
 )");
   ASSERT_TRUE(WaitFor([&] {
     auto v = SeriesValue(h.Metrics(),
-                         "hotdata_connection_consecutive_failures{connection_id="
+                         "hotdata_connection_unhealthy_streak{connection_id="
                          "\"conn_sf\",connection=\"analytics-sf\"}");
     return v && *v >= 2;
   }));

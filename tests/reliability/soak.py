@@ -126,9 +126,9 @@ class Sampler:
              "fds": open_fds(self.daemon.pid), "cpu_s": cpu_seconds(self.daemon.pid),
              "rounds": metric_sum(m, "hotdata_monitor_rounds_total"),
              "overrun": metric_sum(m, "hotdata_monitor_rounds_overrun_total"),
-             "duration": metric_sum(m, "hotdata_monitor_cycle_duration_seconds"),
-             "round_start": metric_sum(m, "hotdata_monitor_last_cycle_timestamp_seconds")
-             - metric_sum(m, "hotdata_monitor_cycle_duration_seconds"),
+             "duration": metric_sum(m, "hotdata_monitor_round_duration_seconds"),
+             "round_start": metric_sum(m, "hotdata_monitor_last_round_timestamp_seconds")
+             - metric_sum(m, "hotdata_monitor_round_duration_seconds"),
              "metrics": m}
         if self.samples:
             new = s["rounds"] - self.samples[-1]["rounds"]

@@ -107,16 +107,16 @@ TEST(FleetMetricsTest, RendersExactLinesAndOmitsUnknownSeries) {
       "hotdata_connection_check_duration_seconds" +
       c3 +
       " 5\n"
-      "# HELP hotdata_connection_consecutive_failures Unhealthy answers in a row; failed checks "
+      "# HELP hotdata_connection_unhealthy_streak Unhealthy answers in a row; failed checks "
       "neither add nor reset.\n"
-      "# TYPE hotdata_connection_consecutive_failures gauge\n"
-      "hotdata_connection_consecutive_failures" +
+      "# TYPE hotdata_connection_unhealthy_streak gauge\n"
+      "hotdata_connection_unhealthy_streak" +
       c1 +
       " 0\n"
-      "hotdata_connection_consecutive_failures" +
+      "hotdata_connection_unhealthy_streak" +
       c2 +
       " 0\n"
-      "hotdata_connection_consecutive_failures" +
+      "hotdata_connection_unhealthy_streak" +
       c3 +
       " 3\n"
       "# HELP hotdata_connection_last_check_timestamp_seconds Unix time when the last health "
@@ -158,14 +158,14 @@ TEST(FleetMetricsTest, RendersExactLinesAndOmitsUnknownSeries) {
       "# HELP hotdata_monitor_connections Connections monitored now.\n"
       "# TYPE hotdata_monitor_connections gauge\n"
       "hotdata_monitor_connections 3\n"
-      "# HELP hotdata_monitor_cycle_duration_seconds Duration of the last completed health "
+      "# HELP hotdata_monitor_round_duration_seconds Duration of the last completed health "
       "round, from its start to its last answer, in seconds.\n"
-      "# TYPE hotdata_monitor_cycle_duration_seconds gauge\n"
-      "hotdata_monitor_cycle_duration_seconds 2.5\n"
-      "# HELP hotdata_monitor_last_cycle_timestamp_seconds Unix time when the last health round "
+      "# TYPE hotdata_monitor_round_duration_seconds gauge\n"
+      "hotdata_monitor_round_duration_seconds 2.5\n"
+      "# HELP hotdata_monitor_last_round_timestamp_seconds Unix time when the last health round "
       "completed.\n"
-      "# TYPE hotdata_monitor_last_cycle_timestamp_seconds gauge\n"
-      "hotdata_monitor_last_cycle_timestamp_seconds 1700000002\n"
+      "# TYPE hotdata_monitor_last_round_timestamp_seconds gauge\n"
+      "hotdata_monitor_last_round_timestamp_seconds 1700000002\n"
       "# HELP hotdata_monitor_rounds_total Health rounds completed.\n"
       "# TYPE hotdata_monitor_rounds_total counter\n"
       "hotdata_monitor_rounds_total 7\n"
@@ -193,12 +193,12 @@ TEST(FleetMetricsTest, BeforeFirstAnswerOnlyAlwaysKnownSeriesAppear) {
         "hotdata_connection_check_success", "hotdata_connection_check_duration_seconds",
         "hotdata_connection_last_check_timestamp_seconds", "hotdata_connection_tables",
         "hotdata_connection_synced_tables", "hotdata_connection_last_purge_timestamp_seconds",
-        "hotdata_monitor_cycle_duration_seconds", "hotdata_monitor_last_cycle_timestamp_seconds",
+        "hotdata_monitor_round_duration_seconds", "hotdata_monitor_last_round_timestamp_seconds",
         "hotdata_monitor_last_discovery_timestamp_seconds"}) {
     EXPECT_EQ(out.find(std::string(absent) + ' '), std::string::npos) << absent;
     EXPECT_EQ(out.find(std::string(absent) + '{'), std::string::npos) << absent;
   }
-  EXPECT_NE(out.find("hotdata_connection_consecutive_failures{connection_id=\"c2\""),
+  EXPECT_NE(out.find("hotdata_connection_unhealthy_streak{connection_id=\"c2\""),
             std::string::npos);
   EXPECT_NE(out.find("\nhotdata_monitor_connections 1\n"), std::string::npos);
   EXPECT_NE(out.find("\nhotdata_monitor_rounds_total 0\n"), std::string::npos);
