@@ -4,8 +4,10 @@
 # from deploy/prometheus/scrape.yml). Then every PromQL expression that deploy/ ships is run
 # against Prometheus' HTTP API:
 #   - the dashboard's panel queries (targets[].expr) must parse and return data (exceptions are
-#     listed below, each with its reason), and its variable queries (label_values) must find
-#     values;
+#     listed below, each with its reason), twice: with every variable at All (.*), and with each
+#     variable set to one real value that its label_values query found (connection prod-pg-01,
+#     which is purged and has watched tables, and the rest chained to it, regex-escaped as Grafana
+#     does); its variable queries (label_values) must find values;
 #   - the dashboard's annotation queries, the Prometheus alert rules (expr) and the Grafana alert
 #     rules (data[].model.expr) must parse and evaluate; alert conditions may legitimately be
 #     empty in a short healthy run. Prometheus must also report every loaded rule healthy.
@@ -61,7 +63,9 @@ wait_for 10 test -s "$work/url" || fail "simulator did not start"
 
 # Policies that act within seconds, so that the policy panels have data once the engine is wired:
 # purges that succeed (then hit the budget of 4 per hour, and the cooldown), purges that fail
-# (the managed catalog answers 400, then is marked permanent_error), and dry runs.
+# (the managed catalog answers 400, then is marked permanent_error), and dry runs. The spent
+# budget and the failed purges also fire HotdataPurgeBudgetExhausted and HotdataPurgesFailing
+# (no `for:`) within seconds: the data of the dashboard's firing-alert panels (ALERTS).
 cat >"$work/config.yaml" <<YAML
 api:
   base_url: $(cat "$work/url")
@@ -69,6 +73,9 @@ api:
   timeout: 5s
 scheduler: { interval: 1s, discovery_interval: 5s, concurrency: 4 }
 server: { listen: "127.0.0.1:0" }
+tables:   # the table freshness panels
+  - { connection: prod-pg-01, schema: public, table: orders }
+  - { connection: prod-pg-01, schema: public, table: customers }
 state_file: $work/state.json
 safety: { max_purges_per_hour: 4 }
 policies:
@@ -105,7 +112,11 @@ scrape, rules, target = sys.argv[1:4]
 cfg = yaml.safe_load(open(scrape))
 job = next(j for j in cfg["scrape_configs"] if j["job_name"] == "hotdata-monitor")
 job.update(scrape_interval="1s", scrape_timeout="1s")
-job["static_configs"] = [{"targets": [target]}]
+# The target labels of the shipped file (its workspace label feeds the dashboard's variable).
+labels = job["static_configs"][0].get("labels", {})
+if "workspace" not in labels:
+    sys.exit("deploy/prometheus/scrape.yml: the target has no workspace label")
+job["static_configs"] = [{"targets": [target], "labels": labels}]
 out = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
        "rule_files": [rules], "scrape_configs": [job]}
 print(yaml.safe_dump(out, sort_keys=False))
@@ -157,19 +168,23 @@ EXEMPT = {
     ("Failed requests by operation and code", "A"):
         "only requests without a 2xx answer; a healthy run may have none",
 }
-# Grafana variables and macros, as Grafana would expand them (multi-value "All" is .*).
-VARIABLES = {"job": "hotdata-monitor", "instance": ".*", "connection": ".*"}
+# Grafana variables and macros, as Grafana would expand them (multi-value "All" is .*); the
+# pass with real values replaces the multi-value ones.
+VARIABLES = {"job": "hotdata-monitor", "workspace": ".*", "instance": ".*", "source_type": ".*",
+             "connection": ".*", "top": "10"}
+MULTI = ("workspace", "instance", "source_type", "connection")
+CONNECTION = "prod-pg-01"   # the connection of the pass with real values (purged, tables watched)
 MACROS = {"__rate_interval": "1m", "__interval": "15s", "__range": "1h", "__range_s": "3600",
           "__interval_ms": "15000"}
 POLICY_RE = re.compile(r"hotdata_policy_|hotdata_connection_last_purge_timestamp_seconds")
 
-def expand(expr):
+def expand(expr, values=VARIABLES):
     def var(m):
         name = m.group(1) or m.group(2) or m.group(3) or m.group(4)
         if name in MACROS:
             return MACROS[name]
-        if name in VARIABLES:
-            return VARIABLES[name]
+        if name in values:
+            return values[name]
         raise SystemExit(f"FAIL: unknown variable ${name} in: {expr}")
     return re.sub(r"\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]|\$(__\w+)|\$(\w+)", var, expr)
 
@@ -180,6 +195,8 @@ def panels(ps):
     for p in ps:
         yield p
         yield from panels(p.get("panels", []))
+top = next(v for v in dash["templating"]["list"] if v["name"] == "top")
+VARIABLES["top"] = top["current"]["value"]
 for p in panels(dash["panels"]):
     for t in p.get("targets", []):
         if "expr" not in t:
@@ -241,21 +258,50 @@ def has_data(result, label=None):
             return True
     return False
 
+def label_values(expr, label, values):
+    res, _ = query(expand(expr, values))
+    return sorted({s["metric"][label] for s in res or [] if label in s.get("metric", {})})
+
+def regex_escape(value):  # as Grafana escapes a multi-value variable for a Prometheus regex
+    return re.sub(r'([\\^$*+?.()|{}\[\]])', r'\\\\\1', value)
+
+def real_values():
+    """Each variable set to one value its label_values query finds, chained as in Grafana."""
+    values, missing = dict(VARIABLES), []
+    for name, expr, label in variables:
+        found = label_values(expr, label, values)
+        if name == "connection":
+            pick = CONNECTION if CONNECTION in found else None
+        elif name == "source_type":  # the source type of CONNECTION
+            info = label_values(f'hotdata_connection_info{{connection="{CONNECTION}"}}', label, values)
+            pick = info[0] if info and info[0] in found else None
+        else:
+            pick = found[0] if found else None
+        if pick is None:
+            missing.append(f"variable ${name}: no usable value among {found}")
+            break
+        values[name] = regex_escape(pick) if name in MULTI else pick
+    return values, missing
+
 while True:  # until everything that must return data does, or the deadline
     results, pending, failures = {}, [], []
+    real, missing = real_values()
+    passes = [("All", VARIABLES), ("real values", real)]
     for i, (source, where, expr, must, why) in enumerate(queries):
-        res, err = query(expand(expr))
-        results[i] = (res, err)
-        if err:  # a parse or evaluation error does not go away: report it, wait for the rest
-            failures.append(f"{source} {where}: {err}\n    {' '.join(expand(expr).split())}")
-        elif must and not has_data(res):
-            pending.append(i)
+        for pname, values in passes if source == "dashboard" else passes[:1]:
+            res, err = query(expand(expr, values))
+            if pname == "All":
+                results[i] = (res, err)
+            if err:  # a parse or evaluation error does not go away: report it, wait for the rest
+                failures.append(f"{source} {where} ({pname}): {err}\n    {' '.join(expand(expr, values).split())}")
+            elif must and not has_data(res):
+                pending.append((i, pname, values))
     var_pending = [v for v in variables if not has_data(query(expand(v[1]))[0] or [], v[2])]
     # Rules loaded into Prometheus must evaluate without error ("unknown": not evaluated yet).
     with urllib.request.urlopen(f"{prom}/api/v1/rules", timeout=10) as r:
         rules = [r for g in json.load(r)["data"]["groups"] for r in g["rules"]]
     rules_pending = [r for r in rules if r.get("health") == "unknown"]
-    if not rules or not (pending or var_pending or rules_pending) or time.monotonic() > DEADLINE:
+    if not rules or not (pending or var_pending or rules_pending or missing) or time.monotonic() > DEADLINE:
         break
     time.sleep(1)
 if not rules:
@@ -264,8 +310,8 @@ for r in rules:
     if r.get("health") != "ok":
         failures.append(f'rule {r["name"]} in Prometheus: health {r.get("health")}: {r.get("lastError")}')
 
-def oneline(expr):
-    return " ".join(expand(expr).split())
+def oneline(expr, values=VARIABLES):
+    return " ".join(expand(expr, values).split())
 empty = []
 for i, (source, where, expr, must, why) in enumerate(queries):
     res, err = results[i]
@@ -284,15 +330,17 @@ if empty:
     print(f"\nDashboard queries that returned no data ({len(empty)}):")
     for where, expr, why in empty:
         print(f"  {where} [{why}]\n      {oneline(expr)}")
-for i in pending:
+for i, pname, values in pending:
     source, where, expr, _, _ = queries[i]
-    failures.append(f"{source} {where}: returned no data\n    {oneline(expr)}")
+    failures.append(f"{source} {where} ({pname}): returned no data\n    {oneline(expr, values)}")
+failures += missing
+print("  real values: " + ", ".join(f"{k}={real.get(k)}" for k in MULTI))
 for name, expr, label in var_pending:
     failures.append(f"variable ${name}: label_values({expand(expr)}, {label}) found no value")
 if failures:
     print("", *("FAIL: " + f for f in failures), sep="\n", file=sys.stderr)
     sys.exit(1)
 print(f"\n{len(queries)} expressions parsed, {sum(1 for q in queries if q[3])} had to return data "
-      f"and did; {len(variables)} variables found values; {len(rules)} rules healthy in Prometheus")
+      f"and did (dashboard ones with All and with real values); {len(variables)} variables found values; {len(rules)} rules healthy in Prometheus")
 PY
 echo "prometheus_e2e_test: ok"
