@@ -17,7 +17,7 @@ each round's duration against the interval (sampled from /metrics every few seco
 hotdata_monitor_rounds_overrun_total, wrk's requests, non-2xx answers and socket errors, what
 hotdata_monitor_config_last_reload_successful and its timestamp said after each reload, the
 daemon's RSS and open fds (/proc) after warm-up, at the end and their max, its CPU, and the
-machine's load average. Prints a Markdown table (for the README's Reliability section) and
+machine's load average. Prints a Markdown table (for docs/reliability.md, "Soak") and
 writes the figures as JSON to --json. Loopback only; every process is bounded in time.
 """
 
