@@ -9,9 +9,11 @@
 #       the package is installed with its conffile, every library resolves, and
 #       /usr/bin/hotdata-monitor runs --version and --check-config on
 #       /etc/hotdata-monitor/config.yaml as shipped.
-# --check-config runs without HOTDATA_API_TOKEN: the shipped config takes its token from there,
-# so the check validates the file and every policy and reports "API not asked" (exit 0); it never
-# contacts the API named in the file.
+#       Then the operator's path: a token file and one edit of the workspace, and both units'
+#       ExecStart= run by hand with the credential directory that LoadCredential= would make.
+# --check-config runs without CREDENTIALS_DIRECTORY: the shipped config reads its token from
+# ${CREDENTIALS_DIRECTORY}/api-token, so the check validates the file and every policy and reports
+# "API not asked" (exit 0); it never contacts the API named in the file.
 set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -51,13 +53,108 @@ owner_of() {
   return 1
 }
 
+# http_get PORT PATH: the raw response (status line, headers, body) of GET PATH on 127.0.0.1,
+# over bash's /dev/tcp (a minbase root has no curl).
+http_get() {
+  local fd
+  exec {fd}<>"/dev/tcp/127.0.0.1/$1" || return 1
+  printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$2" >&"$fd"
+  cat <&"$fd"
+  exec {fd}<&-
+}
+
+# wait_for SECONDS COMMAND...: until COMMAND succeeds, failing after SECONDS.
+wait_for() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
+# exec_start UNIT INSTANCE: the unit's ExecStart= line with %i replaced by INSTANCE.
+exec_start() {
+  local line
+  line="$(sed -n 's/^ExecStart=//p' "$1")"
+  [[ -n "$line" ]] || fail "no ExecStart= in $1"
+  echo "${line//%i/$2}"
+}
+
+# run_units_by_hand UNIT TEMPLATE: the operator's whole path after apt install, as far as a root
+# without systemd as PID 1 allows. One token file and one edit (the workspace) per instance; then
+# each unit's ExecStart= runs as systemd would run it: CREDENTIALS_DIRECTORY holding the copy that
+# LoadCredential= makes, the StateDirectory= created. The main unit and an instance "two" of the
+# template run side by side. The listen address is moved to 127.0.0.1:0 with
+# --web.listen-address (the override a drop-in would add) so that no port of the host is assumed
+# free, and api.base_url to a closed local port so that no test talks to the real API.
+run_units_by_hand() {
+  local unit="$1" template="$2" creds_root
+  creds_root="$(mktemp -d)"
+  local secret="hdm-package-test-secret-$$"
+  (umask 077; echo "$secret" >/etc/hotdata-monitor/api-token; echo "$secret" >/etc/hotdata-monitor/two.api-token)
+  sed -i -e 's|^  # workspace_id: ws_123|  workspace_id: ws_package_test|' \
+    -e 's|^  base_url: https://app.hotdata.dev|  base_url: http://127.0.0.1:9|' /etc/hotdata-monitor/config.yaml
+  grep -q '^  workspace_id: ws_package_test' /etc/hotdata-monitor/config.yaml \
+    || fail "the shipped config has no '# workspace_id: ws_123' line to edit"
+  sed 's|^state_file: /var/lib/hotdata-monitor/state.json|state_file: /var/lib/hotdata-monitor-two/state.json|' \
+    /etc/hotdata-monitor/config.yaml >/etc/hotdata-monitor/two.yaml
+  local name cmd port pids=() logs=() ports=() dirs=()
+  for name in main two; do
+    local u="$unit" token=/etc/hotdata-monitor/api-token state=/var/lib/hotdata-monitor
+    if [[ "$name" == two ]]; then
+      u="$template" token=/etc/hotdata-monitor/two.api-token state=/var/lib/hotdata-monitor-two
+    fi
+    grep -qx "LoadCredential=api-token:${token//two/%i}" "$u" || fail "$u does not load $token as api-token"
+    local creds="$creds_root/$name"
+    mkdir -p "$creds" "$state"
+    chmod 0700 "$state"
+    install -m 0400 "$token" "$creds/api-token"
+    cmd="$(exec_start "$u" two) --web.listen-address=127.0.0.1:0"
+    local log="$creds_root/$name.log"
+    # shellcheck disable=SC2086 # the unit's command line, split as systemd splits it (no quotes in it)
+    CREDENTIALS_DIRECTORY="$creds" $cmd 2>"$log" &
+    pids+=($!) logs+=("$log") dirs+=("$state")
+  done
+  for i in 0 1; do
+    wait_for 20 grep -q 'listening on .*(port [0-9]' "${logs[$i]}" \
+      || fail "instance $i did not start listening: $(cat "${logs[$i]}")"
+    port="$(sed -n 's/.*listening on .*(port \([0-9]*\).*/\1/p' "${logs[$i]}" | head -1)"
+    ports+=("$port")
+  done
+  [[ "${ports[0]}" != "${ports[1]}" ]] || fail "both instances report port ${ports[0]}"
+  for i in 0 1; do
+    port="${ports[$i]}"
+    wait_for 20 bash -c "$(declare -f http_get); http_get $port /healthz | head -1 | grep -q ' 200 '" \
+      || fail "instance $i: /healthz is not 200: $(http_get "$port" /healthz | head -1)"
+    # Discovery fails (nothing listens at the API's address): counted, and /readyz says so.
+    wait_for 20 bash -c "$(declare -f http_get); http_get $port /metrics | grep -q '^hotdata_monitor_discovery_failures_total [1-9]'" \
+      || fail "instance $i: no failed discovery counted"
+    local metrics
+    metrics="$(http_get "$port" /metrics)"
+    grep -q '^hotdata_monitor_build_info{.*version="' <<<"$metrics" || fail "instance $i: no build_info"
+    [[ "$(http_get "$port" /readyz | head -1)" == *" 503 "* ]] || fail "instance $i: /readyz is not 503 before a discovery"
+    [[ "$metrics" != *"$secret"* ]] || fail "instance $i: the token is in /metrics"
+  done
+  for i in 0 1; do
+    kill -TERM "${pids[$i]}"
+    local rc=0
+    wait "${pids[$i]}" || rc=$?
+    ((rc == 0)) || fail "instance $i exited $rc on SIGTERM: $(cat "${logs[$i]}")"
+    [[ -s "${dirs[$i]}/state.json" ]] || fail "instance $i saved no state in ${dirs[$i]}"
+    ! grep -qF "$secret" "${logs[$i]}" || fail "instance $i logged the token"
+  done
+  rm -rf "$creds_root" /var/lib/hotdata-monitor-two /etc/hotdata-monitor/two.yaml /etc/hotdata-monitor/two.api-token
+  echo "package_test --installed: both units' ExecStart ran by hand with their credentials (ports ${ports[*]}), stopped cleanly"
+}
+
 if [[ "${1:-}" == --installed ]]; then
   status="$(dpkg-query -W -f='${Status}' hotdata-monitor 2>/dev/null || true)"
   [[ "$status" == "install ok installed" ]] || fail "hotdata-monitor is not installed ($status)"
   for f in /usr/bin/hotdata-monitor /etc/hotdata-monitor/config.yaml \
            "$(unit_path "")" "$(dirname "$(unit_path "")")/hotdata-monitor@.service" \
            /usr/share/doc/hotdata-monitor/copyright \
-           /usr/share/doc/hotdata-monitor/LICENSE \
+           /usr/share/doc/hotdata-monitor/LICENSE /usr/share/doc/hotdata-monitor/docs/runbooks.md \
            /usr/share/hotdata-monitor/deploy/prometheus/alerts.yml; do
     [[ -e "$f" ]] || fail "missing $f"
   done
@@ -68,6 +165,7 @@ if [[ "${1:-}" == --installed ]]; then
   # postinst enabled the service (no systemd runs here: nothing was started).
   [[ -L /etc/systemd/system/multi-user.target.wants/hotdata-monitor.service ]] \
     || fail "postinst did not enable the service"
+  run_units_by_hand "$(unit_path "")" "$(dirname "$(unit_path "")")/hotdata-monitor@.service"
   # A purge deletes the state and the enablement; a token the administrator wrote stays.
   mkdir -p /var/lib/private/hotdata-monitor
   echo '{}' >/var/lib/private/hotdata-monitor/state.json
@@ -97,7 +195,7 @@ for lib in libyaml-cpp libspdlog libprometheus-cpp-core libsystemd0 libc6 libstd
 done
 dpkg-deb -x "$deb" "$work/root"
 for f in usr/bin/hotdata-monitor etc/hotdata-monitor/config.yaml \
-         usr/share/doc/hotdata-monitor/copyright usr/share/doc/hotdata-monitor/LICENSE \
+         usr/share/doc/hotdata-monitor/copyright usr/share/doc/hotdata-monitor/LICENSE usr/share/doc/hotdata-monitor/docs/runbooks.md \
          usr/share/hotdata-monitor/deploy/prometheus/alerts.yml; do
   [[ -e "$work/root/$f" ]] || fail "missing $f in the package"
 done

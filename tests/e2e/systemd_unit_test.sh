@@ -64,7 +64,7 @@ fi
 # --- the template unit (built from the unit above): an instance verifies and rates the same ------
 template="$build/hotdata-monitor@.service"
 [[ -f "$template" ]] || fail "$template was not generated"
-for line in 'ExecStart=/usr/bin/hotdata-monitor --config /etc/hotdata-monitor/%i.yaml' \
+for line in 'ExecStart=/usr/bin/hotdata-monitor --config.file=/etc/hotdata-monitor/%i.yaml' \
   'LoadCredential=api-token:/etc/hotdata-monitor/%i.api-token' \
   'StateDirectory=hotdata-monitor-%i'; do
   grep -qxF "$line" "$template" || fail "the template lacks '$line'"
