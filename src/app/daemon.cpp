@@ -208,9 +208,16 @@ PolicyCounters Daemon::CurrentPolicyCounters() const {
   out.actions = counted.actions;
   out.suppressed = counted.suppressed;
   out.outage_pause = policy_->OutagePaused();
+  const policy::PolicyEngine::Budget budget = policy_->Budget();
+  out.budget_limit = budget.limit;
+  out.budget_remaining = budget.remaining;
   // Every configured policy's series exist from the start at 0, so that increase() and rate()
   // see the first purge.
-  for (const PolicyConfig& p : config()->policies) {
+  const std::shared_ptr<const Config> cfg = config();  // a reload may swap config_ meanwhile
+  for (const PolicyConfig& p : cfg->policies) {
+    if (p.when.event == EventKind::kTableStale && p.when.max_age) {
+      out.table_stale.push_back({.match = p.match, .max_age = *p.when.max_age});
+    }
     const std::string action(policy::ActionName(p.action.purge));
     for (const char* result : {"success", "failed", "dry_run"}) {
       out.actions.try_emplace({p.name, action, result}, 0);

@@ -68,9 +68,15 @@ struct FleetSnapshot {
   double last_round_duration_seconds = 0;
   uint64_t rounds_completed = 0;
   uint64_t rounds_overrun = 0;  // a round still running when the next one was due
+  uint64_t discoveries = 0;     // discoveries (list_connections) finished, successful or not
   uint64_t discoveries_failed = 0;
   std::optional<SysTime> last_discovery;
   std::string last_discovery_error;
+  // The scheduler's config as it runs now (after the last reload).
+  double check_interval_seconds = 0;      // scheduler.interval
+  double discovery_interval_seconds = 0;  // scheduler.discovery_interval
+  int shard_index = 0;                    // scheduler.shard.index
+  int shard_count = 1;                    // scheduler.shard.count
 };
 
 }  // namespace hdm

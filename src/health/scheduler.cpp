@@ -203,6 +203,11 @@ FleetSnapshot Scheduler::Snapshot() const {
   FleetSnapshot snap = stats_;
   snap.taken = clock_.Now();
   snap.discovered = discovered_;
+  snap.check_interval_seconds = std::chrono::duration<double>(config_.interval).count();
+  snap.discovery_interval_seconds =
+      std::chrono::duration<double>(config_.discovery_interval).count();
+  snap.shard_index = config_.shard.index;
+  snap.shard_count = config_.shard.count;
   snap.tables.reserve(tables_.size());
   for (const auto& [key, t] : tables_) snap.tables.push_back(t);
   snap.connections.reserve(connections_.size());

@@ -17,6 +17,7 @@ void Scheduler::OnList(hotdata::ApiResult<std::vector<hotdata::ConnectionInfo>> 
     std::lock_guard lock(mu_);
     const Instant now = Read();
     discovery_in_flight_ = false;
+    ++stats_.discoveries;
     if (!result) {
       ++stats_.discoveries_failed;
       stats_.last_discovery_error = result.error().ToString();

@@ -173,6 +173,9 @@ void AppendMonitorMetrics(std::string& out, const FleetSnapshot& s) {
   FamilyWriter(out, {"hotdata_monitor_rounds_overrun_total",
                      "Health rounds still running when the next one was due.", "counter"})
       .Sample("", s.rounds_overrun);
+  FamilyWriter(out, {"hotdata_monitor_discoveries_total",
+                     "Discoveries (list_connections) finished, successful or not.", "counter"})
+      .Sample("", s.discoveries);
   FamilyWriter(out, {"hotdata_monitor_discovery_failures_total",
                      "Discoveries (list_connections) that failed.", "counter"})
       .Sample("", s.discoveries_failed);
@@ -182,6 +185,22 @@ void AppendMonitorMetrics(std::string& out, const FleetSnapshot& s) {
                   "Unix time of the last successful discovery of the connection list.", "gauge"})
         .Sample("", UnixSeconds(*s.last_discovery));
   }
+  FamilyWriter(
+      out, {"hotdata_monitor_check_interval_seconds",
+            "Configured interval between health rounds (scheduler.interval), in seconds.", "gauge"})
+      .Sample("", s.check_interval_seconds);
+  FamilyWriter(out, {"hotdata_monitor_discovery_interval_seconds",
+                     "Configured interval between discoveries (scheduler.discovery_interval), in "
+                     "seconds.",
+                     "gauge"})
+      .Sample("", s.discovery_interval_seconds);
+  FamilyWriter(out, {"hotdata_monitor_shard_info",
+                     "The shard of the connections this instance monitors (scheduler.shard): "
+                     "shard is its index, shards the count; always 1.",
+                     "gauge"})
+      .Sample("{shard=\"" + std::to_string(s.shard_index) + "\",shards=\"" +
+                  std::to_string(s.shard_count) + "\"}",
+              1.0);
 }
 
 }  // namespace

@@ -7,11 +7,14 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
+#include "health/selection.h"
 #include "metrics/exposition.h"
 #include "metrics/fleet_metrics.h"
 #include "metrics/process_metrics.h"
@@ -112,6 +115,33 @@ void Metrics::CountStateSaveError() { impl_->state_save_errors.Increment(); }
 
 namespace {
 
+void AppendTableMaxAge(std::string& out, const FleetSnapshot& snapshot, const PolicyCounters& p) {
+  metrics::FamilyWriter w(
+      out, {"hotdata_table_max_age_seconds",
+            "Age of the last sync after which a table of the tables: list is stale: the smallest "
+            "max_age of the table_stale policies that match its connection, or 86400 (1d) when "
+            "none does.",
+            "gauge"});
+  for (const TableState& t : snapshot.tables) {
+    // snapshot.connections is sorted by id.
+    auto it = std::lower_bound(
+        snapshot.connections.begin(), snapshot.connections.end(), t.connection_id,
+        [](const ConnectionState& c, const std::string& id) { return c.info.id < id; });
+    hotdata::ConnectionInfo info{t.connection_id, t.connection_name, ""};
+    if (it != snapshot.connections.end() && it->info.id == t.connection_id) info = it->info;
+    std::string l = "{connection_id=\"";
+    metrics::AppendLabelValue(l, t.connection_id);
+    l += "\",connection=\"";
+    metrics::AppendLabelValue(l, t.connection_name);
+    l += "\",schema=\"";
+    metrics::AppendLabelValue(l, t.schema);
+    l += "\",table=\"";
+    metrics::AppendLabelValue(l, t.table);
+    l += "\"}";
+    w.Sample(l, std::chrono::duration<double>(TableMaxAge(p.table_stale, info)).count());
+  }
+}
+
 void AppendPolicyMetrics(std::string& out, const PolicyCounters& p) {
   auto label = [](std::string& l, const char* name, const std::string& v) {
     l += l.empty() ? "{" : ",";
@@ -151,14 +181,37 @@ void AppendPolicyMetrics(std::string& out, const PolicyCounters& p) {
                               "unhealthy at once (an API-wide outage), else 0.",
                               "gauge"})
       .Sample("", p.outage_pause ? 1.0 : 0.0);
+  metrics::FamilyWriter(out, {"hotdata_policy_budget_limit",
+                              "Purges allowed in any sliding hour, all policies together "
+                              "(safety.max_purges_per_hour).",
+                              "gauge"})
+      .Sample("", static_cast<double>(p.budget_limit));
+  metrics::FamilyWriter(out, {"hotdata_policy_budget_remaining",
+                              "Purges the hourly budget still allows now: the limit minus the "
+                              "purges sent in the last hour, never below 0.",
+                              "gauge"})
+      .Sample("", static_cast<double>(p.budget_remaining));
 }
 
 }  // namespace
 
+Millis TableMaxAge(const std::vector<PolicyCounters::TableStaleRule>& rules,
+                   const hotdata::ConnectionInfo& connection) {
+  std::optional<Millis> smallest;
+  for (const auto& rule : rules) {
+    if (!SelectorMatches(rule.match, connection)) continue;
+    if (!smallest || rule.max_age < *smallest) smallest = rule.max_age;
+  }
+  return smallest.value_or(kDefaultTableMaxAge);
+}
+
 std::string Metrics::Render(const FleetSnapshot& snapshot, const PolicyCounters* policy) const {
   std::string out;
   metrics::AppendFleetMetrics(out, snapshot);
-  if (policy) AppendPolicyMetrics(out, *policy);
+  if (policy) {
+    AppendTableMaxAge(out, snapshot, *policy);
+    AppendPolicyMetrics(out, *policy);
+  }
   // A few hundred low-cardinality series: the stock serializer is fast enough here.
   std::ostringstream registry_text;
   prometheus::TextSerializer().Serialize(registry_text, impl_->registry->Collect());

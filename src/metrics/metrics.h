@@ -16,8 +16,10 @@
 #include <string_view>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "common/clock.h"
+#include "config/config.h"
 #include "health/connection_state.h"
 #include "hotdata/api.h"
 
@@ -31,7 +33,24 @@ struct PolicyCounters {
   // (policy, reason) -> count.
   std::map<std::pair<std::string, std::string>, uint64_t> suppressed;
   bool outage_pause = false;
+  // safety.max_purges_per_hour, and the purges it still allows in the sliding hour now.
+  int64_t budget_limit = 0;
+  int64_t budget_remaining = 0;
+  // The table_stale policies, for hotdata_table_max_age_seconds of each table of the snapshot.
+  struct TableStaleRule {
+    Selector match;
+    Millis max_age{0};
+  };
+  std::vector<TableStaleRule> table_stale;
 };
+
+// hotdata_table_max_age_seconds when no table_stale policy matches a table's connection: one day.
+inline constexpr Millis kDefaultTableMaxAge = std::chrono::hours(24);
+
+// The smallest max_age of the rules whose match selects `connection` (the policies the engine
+// judges that table by), or kDefaultTableMaxAge when none does.
+Millis TableMaxAge(const std::vector<PolicyCounters::TableStaleRule>& rules,
+                   const hotdata::ConnectionInfo& connection);
 
 class Metrics final : public hotdata::RequestObserver {
  public:
@@ -51,7 +70,8 @@ class Metrics final : public hotdata::RequestObserver {
 
   // The whole exposition: fleet series from `snapshot`, the registry's families, process_*.
   // Each family appears once with HELP and TYPE, its series contiguous. Thread-safe.
-  // `policy` null: no policy engine runs, no hotdata_policy_* series.
+  // `policy` null: no policy engine runs, no hotdata_policy_* (nor hotdata_table_max_age_seconds)
+  // series.
   std::string Render(const FleetSnapshot& snapshot, const PolicyCounters* policy = nullptr) const;
 
  private:

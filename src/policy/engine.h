@@ -138,6 +138,13 @@ class PolicyEngine {
   const std::string& PauseDetail() const { return pause_detail_; }
   // Why purges are held for an unreachable API at `now`, or nullopt while it answers.
   std::optional<std::string> ApiUnreachable(SysTime now) const;
+  // The global budget at `now`: safety.max_purges_per_hour, and the purges it still allows in
+  // the sliding hour up to `now`, never negative (hotdata_policy_budget_limit, _remaining).
+  struct Budget {
+    int64_t limit = 0;
+    int64_t remaining = 0;
+  };
+  Budget BudgetAt(SysTime now) const;
   // When Evaluate() next has something to do without new input: a schedule point or a retry.
   // SysTime{} (the epoch) before the first Evaluate(); nullopt when nothing is scheduled.
   std::optional<SysTime> NextDue() const;

@@ -1,4 +1,6 @@
-// PolicyEngine's view for /api/v1/status, and the names of decision values.
+// PolicyEngine's view for /api/v1/status and /metrics, and the names of decision values.
+#include <algorithm>
+
 #include "common/time_format.h"
 #include "health/selection.h"
 #include "policy/engine.h"
@@ -72,6 +74,15 @@ std::vector<PolicyStatus> PolicyEngine::StatusFor(const std::string& connection_
     if (matches || has_state) out.push_back(std::move(st));
   }
   return out;
+}
+
+PolicyEngine::Budget PolicyEngine::BudgetAt(SysTime now) const {
+  // The same sliding hour as the budget safety (Suppression() in engine.cpp).
+  const auto window = std::chrono::hours(1);
+  const auto spent = std::count_if(state_.budget_spends.begin(), state_.budget_spends.end(),
+                                   [&](SysTime t) { return t > now - window; });
+  const int64_t limit = config_->safety.max_purges_per_hour;
+  return {.limit = limit, .remaining = std::max<int64_t>(0, limit - spent)};
 }
 
 nlohmann::json StatusToJson(const std::vector<PolicyStatus>& statuses) {

@@ -161,6 +161,11 @@ void PolicyService::OnCheck(const CheckEvent& event) {
   if (fired) Wake();
 }
 
+PolicyEngine::Budget PolicyService::Budget() const {
+  std::lock_guard lock(mu_);
+  return engine_->BudgetAt(clock_.Now());
+}
+
 void PolicyService::OnDiscovery(const std::vector<ConnectionState>& monitored, SysTime) {
   {
     std::lock_guard lock(mu_);

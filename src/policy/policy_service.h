@@ -124,6 +124,8 @@ class PolicyService {
   std::string ActionsJson() const { return audit_.ToJson(); }
   AuditCounters Counters() const { return audit_.Counters(); }
   bool OutagePaused() const { return paused_.load(); }
+  // The engine's budget now (PolicyEngine::BudgetAt), for hotdata_policy_budget_*.
+  PolicyEngine::Budget Budget() const;
   nlohmann::json StatusJson(const std::string& connection_id) const;
   const AuditLog& audit() const { return audit_; }
   // The last successful purge of each connection, from the state file and since the start;

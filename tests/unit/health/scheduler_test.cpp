@@ -193,6 +193,47 @@ TEST_F(SchedulerTest, AFailedListKeepsTheKnownSetAndRetriesWithinAnInterval) {
   EXPECT_EQ(api_.ListCalls(), calls + 1);
 }
 
+// hotdata_monitor_discoveries_total: every finished discovery, failed or not, so that it is the
+// denominator of discoveries_failed.
+TEST_F(SchedulerTest, CountsEveryFinishedDiscoveryFailedOrNot) {
+  List({"a", "b"});
+  Scheduler s(clock_, exec_, Config());
+  EXPECT_EQ(s.Snapshot().discoveries, 0u);
+  s.Tick();
+  EXPECT_EQ(s.Snapshot().discoveries, 0u);  // in flight: not finished yet
+  exec_.RunAll();
+  EXPECT_EQ(s.Snapshot().discoveries, 1u);
+  api_.FailList(ApiError{.kind = ErrorKind::kTimeout});
+  clock_.Advance(5min);
+  s.Tick();
+  exec_.RunAll();
+  auto snap = s.Snapshot();
+  EXPECT_EQ(snap.discoveries, 2u);
+  EXPECT_EQ(snap.discoveries_failed, 1u);
+}
+
+// hotdata_monitor_check_interval_seconds, _discovery_interval_seconds and shard_info read the
+// scheduler's config, and follow a reload.
+TEST_F(SchedulerTest, SnapshotCarriesTheIntervalsAndShardAndFollowsReconfigure) {
+  SchedulerConfig c = Config();
+  c.shard = {.index = 1, .count = 3};
+  Scheduler s(clock_, exec_, c);
+  auto snap = s.Snapshot();
+  EXPECT_EQ(snap.check_interval_seconds, 30);
+  EXPECT_EQ(snap.discovery_interval_seconds, 300);
+  EXPECT_EQ(snap.shard_index, 1);
+  EXPECT_EQ(snap.shard_count, 3);
+  c.interval = 1500ms;
+  c.discovery_interval = 1h;
+  c.shard = {.index = 0, .count = 2};
+  s.Reconfigure(c);
+  snap = s.Snapshot();
+  EXPECT_EQ(snap.check_interval_seconds, 1.5);
+  EXPECT_EQ(snap.discovery_interval_seconds, 3600);
+  EXPECT_EQ(snap.shard_index, 0);
+  EXPECT_EQ(snap.shard_count, 2);
+}
+
 TEST_F(SchedulerTest, RoundsRepeatEveryInterval) {
   List({"a"});
   Scheduler s(clock_, exec_, Config());

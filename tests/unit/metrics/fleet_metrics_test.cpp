@@ -64,8 +64,13 @@ TEST(FleetMetricsTest, RendersExactLinesAndOmitsUnknownSeries) {
   s.last_round_duration_seconds = 2.5;
   s.rounds_completed = 7;
   s.rounds_overrun = 1;
+  s.discoveries = 9;
   s.discoveries_failed = 2;
   s.last_discovery = kT0 - milliseconds(250);
+  s.check_interval_seconds = 30;
+  s.discovery_interval_seconds = 300;
+  s.shard_index = 2;
+  s.shard_count = 4;
 
   const std::string c1 = R"({connection_id="c1",connection="alpha"})";
   const std::string c2 = R"({connection_id="c2",connection="we\"ird\\name\nx"})";
@@ -173,6 +178,10 @@ TEST(FleetMetricsTest, RendersExactLinesAndOmitsUnknownSeries) {
       "was due.\n"
       "# TYPE hotdata_monitor_rounds_overrun_total counter\n"
       "hotdata_monitor_rounds_overrun_total 1\n"
+      "# HELP hotdata_monitor_discoveries_total Discoveries (list_connections) finished, "
+      "successful or not.\n"
+      "# TYPE hotdata_monitor_discoveries_total counter\n"
+      "hotdata_monitor_discoveries_total 9\n"
       "# HELP hotdata_monitor_discovery_failures_total Discoveries (list_connections) that "
       "failed.\n"
       "# TYPE hotdata_monitor_discovery_failures_total counter\n"
@@ -180,7 +189,19 @@ TEST(FleetMetricsTest, RendersExactLinesAndOmitsUnknownSeries) {
       "# HELP hotdata_monitor_last_discovery_timestamp_seconds Unix time of the last successful "
       "discovery of the connection list.\n"
       "# TYPE hotdata_monitor_last_discovery_timestamp_seconds gauge\n"
-      "hotdata_monitor_last_discovery_timestamp_seconds 1699999999.75\n";
+      "hotdata_monitor_last_discovery_timestamp_seconds 1699999999.75\n"
+      "# HELP hotdata_monitor_check_interval_seconds Configured interval between health rounds "
+      "(scheduler.interval), in seconds.\n"
+      "# TYPE hotdata_monitor_check_interval_seconds gauge\n"
+      "hotdata_monitor_check_interval_seconds 30\n"
+      "# HELP hotdata_monitor_discovery_interval_seconds Configured interval between discoveries "
+      "(scheduler.discovery_interval), in seconds.\n"
+      "# TYPE hotdata_monitor_discovery_interval_seconds gauge\n"
+      "hotdata_monitor_discovery_interval_seconds 300\n"
+      "# HELP hotdata_monitor_shard_info The shard of the connections this instance monitors "
+      "(scheduler.shard): shard is its index, shards the count; always 1.\n"
+      "# TYPE hotdata_monitor_shard_info gauge\n"
+      "hotdata_monitor_shard_info{shard=\"2\",shards=\"4\"} 1\n";
   EXPECT_EQ(Render(s), want);
 }
 
@@ -221,6 +242,12 @@ TEST(FleetMetricsTest, EmptyFleetStillReportsMonitorFamilies) {
   const std::string out = Render(FleetSnapshot{});
   EXPECT_EQ(out.find("hotdata_connection_"), std::string::npos);
   EXPECT_NE(out.find("\nhotdata_monitor_connections 0\n"), std::string::npos);
+  // Before any discovery: the denominator, the configured intervals and the shard are known.
+  EXPECT_NE(out.find("\nhotdata_monitor_discoveries_total 0\n"), std::string::npos);
+  EXPECT_NE(out.find("\nhotdata_monitor_check_interval_seconds "), std::string::npos);
+  EXPECT_NE(out.find("\nhotdata_monitor_discovery_interval_seconds "), std::string::npos);
+  EXPECT_NE(out.find("\nhotdata_monitor_shard_info{shard=\"0\",shards=\"1\"} 1\n"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -131,6 +132,84 @@ TEST(MetricsTest, RenderHasBuildInfoFleetAndProcessFamilies) {
       1);
   EXPECT_EQ(SampleValue(out, "hotdata_monitor_connections"), 1);
   EXPECT_GT(SampleValue(out, "process_resident_memory_bytes").value_or(0), 0);
+}
+
+TEST(MetricsTest, PolicyBudgetLimitAndRemainingAreRendered) {
+  PolicyCounters policy;
+  policy.budget_limit = 30;
+  policy.budget_remaining = 27;
+  const std::string out = Metrics().Render(FleetSnapshot{}, &policy);
+  EXPECT_EQ(SampleValue(out, "hotdata_policy_budget_limit"), 30);
+  EXPECT_EQ(SampleValue(out, "hotdata_policy_budget_remaining"), 27);
+  EXPECT_EQ(CountLines(out, "# TYPE hotdata_policy_budget_limit gauge"), 1);
+  EXPECT_EQ(CountLines(out, "# TYPE hotdata_policy_budget_remaining gauge"), 1);
+  // Without a policy engine there is no budget to report.
+  const std::string without = Metrics().Render(FleetSnapshot{});
+  EXPECT_EQ(CountLines(without, "hotdata_policy_budget"), 0);
+}
+
+TableState Table(std::string id, std::string name, std::string schema, std::string table) {
+  TableState t;
+  t.connection_id = std::move(id);
+  t.connection_name = std::move(name);
+  t.schema = std::move(schema);
+  t.table = std::move(table);
+  return t;
+}
+
+TEST(MetricsTest, TableMaxAgeIsTheSmallestMatchingTableStalePolicyElseOneDay) {
+  using std::chrono::hours;
+  FleetSnapshot snapshot;
+  for (auto [id, name, type] :
+       {std::tuple{"c1", "alpha", "postgres"}, std::tuple{"c2", "beta", "mysql"}}) {
+    ConnectionState c;
+    c.info = {id, name, type};
+    snapshot.connections.push_back(c);
+  }
+  snapshot.tables = {Table("c1", "alpha", "public", "orders"),
+                     Table("c2", "beta", "eu.sales", "Order \"Items\"")};
+  const std::string orders =
+      R"(hotdata_table_max_age_seconds{connection_id="c1",connection="alpha",schema="public",)"
+      R"(table="orders"})";
+  const std::string items =
+      R"(hotdata_table_max_age_seconds{connection_id="c2",connection="beta",schema="eu.sales",)"
+      R"(table="Order \"Items\""})";
+
+  // No table_stale policy: the documented default of one day.
+  PolicyCounters none;
+  std::string out = Metrics().Render(snapshot, &none);
+  EXPECT_EQ(SampleValue(out, orders), 86400);
+  EXPECT_EQ(SampleValue(out, items), 86400);
+  EXPECT_EQ(CountLines(out, "# HELP hotdata_table_max_age_seconds "), 1);
+
+  // The smallest max_age among the policies whose match selects the table's connection,
+  // source_type included (read from the connection, not the table).
+  PolicyCounters policy;
+  policy.table_stale = {{.match = {}, .max_age = hours(12)},
+                        {.match = {.source_type = {"postgres"}}, .max_age = hours(2)},
+                        {.match = {.name = {"alpha"}}, .max_age = hours(6)},
+                        {.match = {.name = {"gamma-*"}}, .max_age = hours(1)}};
+  out = Metrics().Render(snapshot, &policy);
+  EXPECT_EQ(SampleValue(out, orders), 7200);
+  EXPECT_EQ(SampleValue(out, items), 43200);
+
+  // Only policies that match nothing: the default again.
+  policy.table_stale = {{.match = {.id = {"c9"}}, .max_age = hours(1)}};
+  out = Metrics().Render(snapshot, &policy);
+  EXPECT_EQ(SampleValue(out, orders), 86400);
+
+  // No policy engine: not rendered.
+  EXPECT_EQ(CountLines(Metrics().Render(snapshot), "hotdata_table_max_age_seconds"), 0);
+}
+
+TEST(MetricsTest, TableMaxAgeOfAConnection) {
+  using std::chrono::minutes;
+  const hotdata::ConnectionInfo pg{"id1", "prod-pg", "postgres"};
+  EXPECT_EQ(TableMaxAge({}, pg), kDefaultTableMaxAge);
+  EXPECT_EQ(TableMaxAge({{.match = {.name = {"prod-*"}}, .max_age = minutes(90)},
+                         {.match = {.source_type = {"mysql"}}, .max_age = minutes(5)}},
+                        pg),
+            minutes(90));
 }
 
 }  // namespace

@@ -43,8 +43,24 @@ FleetSnapshot RealisticSnapshot(int connections) {
   s.last_round_duration_seconds = 4.25;
   s.rounds_completed = 120;
   s.rounds_overrun = 2;
+  s.discoveries = 12;
   s.discoveries_failed = 1;
   s.last_discovery = t0 - std::chrono::seconds(30);
+  s.check_interval_seconds = 30;
+  s.discovery_interval_seconds = 300;
+  s.shard_index = 1;
+  s.shard_count = 2;
+  for (int i = 0; i < connections; i += 10) {
+    TableState t;
+    t.connection_id = s.connections[i].info.id;
+    t.connection_name = s.connections[i].info.name;
+    t.schema = "public";
+    t.table = "orders";
+    t.fetched = t.ok = true;
+    t.row_count = 1000 + i;
+    t.synced_at = t0 - std::chrono::hours(i);
+    s.tables.push_back(std::move(t));
+  }
   return s;
 }
 
@@ -61,7 +77,13 @@ TEST(PromtoolTest, RealisticExpositionPassesCheckMetrics) {
 
   const std::filesystem::path file = std::filesystem::temp_directory_path() /
                                      ("hdm_promtool_" + std::to_string(::getpid()) + ".prom");
-  std::ofstream(file) << metrics.Render(RealisticSnapshot(50));
+  PolicyCounters policy;
+  policy.actions[{"purge-after-outage", "purge_connection", "success"}] = 3;
+  policy.suppressed[{"purge-after-outage", "budget"}] = 1;
+  policy.budget_limit = 30;
+  policy.budget_remaining = 27;
+  policy.table_stale = {{.match = {.source_type = {"postgres"}}, .max_age = std::chrono::hours(6)}};
+  std::ofstream(file) << metrics.Render(RealisticSnapshot(50), &policy);
 
   const std::string cmd = std::string(kPromtool) + " check metrics < " + file.string() + " 2>&1";
   FILE* pipe = ::popen(cmd.c_str(), "r");
