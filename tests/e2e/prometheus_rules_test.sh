@@ -77,7 +77,9 @@ for group in yaml.safe_load(open(rules_file))["groups"]:
 
 expected = {"HotdataConnectionUnhealthy", "HotdataHealthChecksFailing", "HotdataFleetOutage", "HotdataChecksStale",
             "HotdataMonitorDown", "HotdataMonitorReloadFailed", "HotdataPurgesPausedForOutage",
-            "HotdataPurgeBudgetExhausted", "HotdataPurgesFailing", "HotdataMonitorStateNotSaved"}
+            "HotdataPurgeBudgetExhausted", "HotdataPurgesFailing", "HotdataMonitorStateNotSaved",
+            "HotdataDiscoveryStale", "HotdataNoConnectionsMonitored", "HotdataMonitorRestartLoop",
+            "HotdataTableStale", "HotdataPurgesHeldForStateLoss"}
 for name in sorted(expected - alerts.keys()):
     problems.append(f"alert {name} is missing from {rules_file}")
 
