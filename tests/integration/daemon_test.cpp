@@ -27,9 +27,9 @@ TEST(DaemonTest, ExportsEveryConnectionWithTheRightValues) {
       1.5);
   EXPECT_EQ(SeriesValue(m, "hotdata_connection_check_success" + Labels("conn_my", "prod-mysql")),
             1);
-  EXPECT_GE(*SeriesValue(
-                m, "hotdata_connection_unhealthy_streak" + Labels("conn_sf", "analytics-sf")),
-            1);
+  EXPECT_GE(
+      *SeriesValue(m, "hotdata_connection_unhealthy_streak" + Labels("conn_sf", "analytics-sf")),
+      1);
   EXPECT_EQ(SeriesValue(m, "hotdata_connection_tables" + Labels("conn_pg", "prod-pg")), 12);
   EXPECT_EQ(SeriesValue(m, "hotdata_connection_synced_tables" + Labels("conn_pg", "prod-pg")), 10);
   EXPECT_EQ(SeriesValue(m,
@@ -182,6 +182,71 @@ TEST(DaemonTest, ReloadSwapsAValidConfigAndKeepsTheOldOneOnErrors) {
   EXPECT_EQ(SeriesValue(m, "hotdata_monitor_config_last_reload_successful"), 0);
   EXPECT_EQ(SeriesValue(m, "hotdata_monitor_connections"), 2);
   EXPECT_EQ(h.daemon().config()->api.base_url, h.fake().base_url());
+}
+
+// The gauges that let alert rules do without hard-coded numbers: the configured intervals, the
+// shard, the purge budget (limit and what is left after one real purge) and each watched table's
+// max age (the smallest max_age of the matching table_stale policies, else one day); and the
+// discoveries counter. The intervals and the budget follow a reload.
+TEST(DaemonTest, ExportsTheConfiguredIntervalsShardBudgetAndTableMaxAges) {
+  const std::string extra =
+      "tables:\n"
+      "  - { connection: prod-pg, schema: public, table: orders }\n"
+      "  - { connection: analytics-sf, schema: public, table: events }\n"
+      "safety: { max_purges_per_hour: 7 }\n"
+      "policies:\n"
+      "  - name: stale-prod\n"
+      "    match: { name: [\"prod-*\"] }\n"
+      "    when: { event: table_stale, max_age: 6h }\n"
+      "    action: { purge: table }\n"
+      "  - name: stale-postgres\n"
+      "    match: { source_type: [postgres] }\n"
+      "    when: { event: table_stale, max_age: 2h }\n"
+      "    action: { purge: table }\n"
+      "    dry_run: true\n";
+  DaemonHarness h(extra);
+  const std::string orders =
+      "{connection_id=\"conn_pg\",connection=\"prod-pg\",schema=\"public\",table=\"orders\"}";
+  const std::string events =
+      "{connection_id=\"conn_sf\",connection=\"analytics-sf\",schema=\"public\",table="
+      "\"events\"}";
+  // orders was last synced in 2023: stale-prod purges it once (stale-postgres only dry-runs),
+  // which spends one purge of the budget.
+  const std::string purge = "/v1/connections/conn_pg/tables/public/orders/cache";
+  ASSERT_TRUE(WaitFor([&] {
+    const std::string now = h.Metrics();
+    return SeriesValue(now, "hotdata_policy_budget_remaining") == 6 &&
+           SeriesValue(now, "hotdata_table_max_age_seconds" + events).has_value() &&
+           h.fake().CountRequests("DELETE", purge) == 1;
+  })) << h.Metrics();
+  std::string m = h.Metrics();
+  EXPECT_EQ(SeriesValue(m, "hotdata_monitor_check_interval_seconds"), 1);
+  EXPECT_EQ(SeriesValue(m, "hotdata_monitor_discovery_interval_seconds"), 1);
+  EXPECT_EQ(SeriesValue(m, "hotdata_monitor_shard_info{shard=\"0\",shards=\"1\"}"), 1);
+  EXPECT_EQ(SeriesValue(m, "hotdata_policy_budget_limit"), 7);
+  EXPECT_EQ(SeriesValue(m, "hotdata_table_max_age_seconds" + orders), 2 * 3600);
+  EXPECT_EQ(SeriesValue(m, "hotdata_table_max_age_seconds" + events), 86400);
+  const auto discoveries = SeriesValue(m, "hotdata_monitor_discoveries_total");
+  ASSERT_TRUE(discoveries.has_value());
+  EXPECT_GE(*discoveries, 1);
+  EXPECT_GE(*discoveries, *SeriesValue(m, "hotdata_monitor_discovery_failures_total"));
+
+  // A reload: a longer check interval, a bigger budget, stale-postgres gone.
+  std::string next = TestConfig(h.fake().base_url(), (h.dir().path() / "token").string(), extra);
+  next.replace(next.find("  interval: 1s\n"), 15, "  interval: 2s\n");
+  next.replace(next.find("max_purges_per_hour: 7"), 22, "max_purges_per_hour: 9");
+  next.erase(next.find("  - name: stale-postgres"));
+  h.dir().Write("config.yaml", next);
+  httplib::Client cli("127.0.0.1", h.port());
+  auto reloaded = cli.Post("/-/reload");
+  ASSERT_TRUE(reloaded);
+  ASSERT_EQ(reloaded->status, 200) << reloaded->body;
+  m = h.Metrics();
+  EXPECT_EQ(SeriesValue(m, "hotdata_monitor_check_interval_seconds"), 2);
+  EXPECT_EQ(SeriesValue(m, "hotdata_monitor_discovery_interval_seconds"), 1);
+  EXPECT_EQ(SeriesValue(m, "hotdata_policy_budget_limit"), 9);
+  EXPECT_EQ(SeriesValue(m, "hotdata_policy_budget_remaining"), 8);
+  EXPECT_EQ(SeriesValue(m, "hotdata_table_max_age_seconds" + orders), 6 * 3600);
 }
 
 TEST(DaemonTest, HealthzAndUnknownPaths) {
