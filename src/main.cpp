@@ -12,6 +12,7 @@
 #include "app/daemon.h"
 #include "app/logging.h"
 #include "ops/connections.h"
+#include "ops/state_command.h"
 
 namespace {
 
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
     return hdm::kExitUsage;
   }
   if (cli->connections) return hdm::ops::RunConnections(*cli, std::cin, std::cout, std::cerr);
+  if (cli->state) return hdm::ops::RunState(*cli, std::cout, std::cerr);
   if (cli->check_config) return hdm::RunCheckConfig(*cli, std::cout, std::cerr);
   if (cli->once) return hdm::RunOnce(*cli, std::cout, std::cerr);
   const sigset_t signals = BlockSignals();  // before any thread starts

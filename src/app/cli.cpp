@@ -11,6 +11,7 @@ namespace hdm {
 std::string UsageText() {
   return R"(Usage: hotdata-monitor [flags]
        hotdata-monitor [--config PATH] connections list|get|health|purge|profile|create|delete ...
+       hotdata-monitor [--config PATH] state clear-hold
 
 Watches every connection of a Hotdata workspace, exports Prometheus metrics and purges caches
 as its policies say.
@@ -36,6 +37,8 @@ purge, profile, create and delete the workspace's connections with the daemon's 
 
 Exit codes: 0 success, 1 unhealthy (--once, connections health), 2 usage or configuration error,
 3 no valid answer (or an API error), 4 (connections purge/delete) refused or not confirmed.
+`hotdata-monitor state clear-hold` ends the hold of every purge that a state file the daemon
+could not use began (`hotdata-monitor state --help`).
 )";
 }
 
@@ -73,6 +76,10 @@ std::expected<CliOptions, std::string> ParseCli(int argc, char** argv) {
     } else if (arg == "--config" || arg == "-c" || arg == "--config.file") {
       auto v = take_value();
       if (!v) return std::unexpected(v.error());
+    } else if (arg == "state" && !has_value) {
+      o.state = true;
+      o.state_args.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+      break;
       o.config_path = *v;
     } else if (arg == "--web.listen-address") {
       auto v = take_value();
@@ -121,3 +128,5 @@ std::expected<CliOptions, std::string> ParseCli(int argc, char** argv) {
 }
 
 }  // namespace hdm
+  if (o.state && (o.check_config || o.once || o.dry_run))
+    return std::unexpected("state excludes --check-config, --once and --dry-run");

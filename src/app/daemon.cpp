@@ -223,7 +223,7 @@ PolicyCounters Daemon::CurrentPolicyCounters() const {
       out.actions.try_emplace({p.name, action, result}, 0);
     }
     for (const char* reason : {"cooldown", "budget", "outage_pause", "maintenance",
-                               "permanent_error", "api_unreachable"}) {
+                               "permanent_error", "api_unreachable", "state_lost"}) {
       out.suppressed.try_emplace({p.name, reason}, 0);
     }
   }
@@ -235,6 +235,7 @@ std::string Daemon::StatusLine() const {
   if (!snap.discovered) {
     return snap.last_discovery_error.empty()
                ? std::string("waiting for the first discovery")
+  out.state_lost = policy_->StateLost();
                : "waiting for the first discovery: " + snap.last_discovery_error;
   }
   size_t unhealthy = 0;

@@ -167,7 +167,7 @@ void AppendPolicyMetrics(std::string& out, const PolicyCounters& p) {
     metrics::FamilyWriter w(
         out, {"hotdata_policy_suppressed_total",
               "Purges held back by a safety, by policy and reason (cooldown, "
-              "budget, outage_pause, maintenance, permanent_error, api_unreachable).",
+              "budget, outage_pause, maintenance, permanent_error, api_unreachable, state_lost).",
               "counter"});
     for (const auto& [key, n] : p.suppressed) {
       std::string l;
@@ -181,6 +181,11 @@ void AppendPolicyMetrics(std::string& out, const PolicyCounters& p) {
                               "unhealthy at once (an API-wide outage), else 0.",
                               "gauge"})
       .Sample("", p.outage_pause ? 1.0 : 0.0);
+  metrics::FamilyWriter(out, {"hotdata_policy_state_lost",
+                              "1 while every purge is held because the state file could not be "
+                              "used; cleared by an operator or when the file ages out",
+                              "gauge"})
+      .Sample("", p.state_lost ? 1.0 : 0.0);
   metrics::FamilyWriter(out, {"hotdata_policy_budget_limit",
                               "Purges allowed in any sliding hour, all policies together "
                               "(safety.max_purges_per_hour).",

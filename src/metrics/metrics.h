@@ -33,6 +33,7 @@ struct PolicyCounters {
   // (policy, reason) -> count.
   std::map<std::pair<std::string, std::string>, uint64_t> suppressed;
   bool outage_pause = false;
+  bool state_lost = false;  // hotdata_policy_state_lost
   // safety.max_purges_per_hour, and the purges it still allows in the sliding hour now.
   int64_t budget_limit = 0;
   int64_t budget_remaining = 0;

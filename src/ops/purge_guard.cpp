@@ -28,6 +28,12 @@ bool Covers(const policy::TargetKey& held, const policy::TargetKey& target) {
 
 std::optional<Refusal> CheckManualPurge(const Config& config, const policy::PolicyState& state,
                                         const policy::TargetKey& target, SysTime now) {
+  if (state.state_lost) {
+    return Refusal{policy::SuppressReason::kStateLost,
+                   "every purge is held since " + FormatRfc3339(state.state_lost->since) +
+                       ": the state file could not be used (" + state.state_lost->why +
+                       "); `hotdata-monitor state clear-hold` ends the hold"};
+  }
   for (const MaintenanceWindow& w : config.safety.maintenance) {
     const SysTime start = w.cron.NextAfter(now - w.duration);
     if (start <= now) {
@@ -119,13 +125,14 @@ std::expected<SharedState, std::string> ReadSharedState(const std::string& path)
   buffer << in.rdbuf();
   nlohmann::json doc = nlohmann::json::parse(buffer.str(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return std::unexpected(path + ": not a JSON object");
-  auto version = doc.find("version");
-  if (version == doc.end() || *version != state::kStateVersion) {
+  // What the daemon reads, this reads: a migratable older version, a newer one readable by this.
+  auto upgraded = state::Upgrade(std::move(doc), state::CurrentFormat());
+  if (!upgraded) {
     return std::unexpected(path + ": not a state file of version " +
-                           std::to_string(state::kStateVersion));
+                           std::to_string(state::CurrentFormat().version) +
+                           " or one it can read: " + upgraded.error());
   }
-  doc.erase("version");
-  doc.erase("saved_at");
+  doc = std::move(upgraded->sections);
   if (auto it = doc.find(kPolicySection); it != doc.end()) {
     auto decoded = policy::PolicyStateFromJson(*it);
     if (!decoded) return std::unexpected(path + ": " + decoded.error());

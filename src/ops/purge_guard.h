@@ -27,9 +27,10 @@ struct Refusal {
 };
 
 // The first safety that holds back a manual purge of `target` at `now`, in the engine's order:
-// a maintenance window; a permanent mark made under this config; a cooldown of any policy on
-// the target (for a table, on its connection too: that purge covered the table); the hourly
-// budget. The outage pause needs the daemon's live answers and is not checked here.
+// the state_lost hold (the daemon could not use its state file); a maintenance window; a permanent
+// mark made under this config; a cooldown of any policy on the target (for a table, on its
+// connection too: that purge covered the table); the hourly budget. The outage pause needs the
+// daemon's live answers and is not checked here.
 std::optional<Refusal> CheckManualPurge(const Config& config, const policy::PolicyState& state,
                                         const policy::TargetKey& target, SysTime now);
 

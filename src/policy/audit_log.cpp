@@ -21,6 +21,10 @@ std::string_view AuditOutcomeName(AuditOutcome outcome) {
       return "suppressed";
     case AuditOutcome::kUnknown:
       return "unknown";
+    case AuditOutcome::kHoldStarted:
+      return "hold_started";
+    case AuditOutcome::kHoldEnded:
+      return "hold_ended";
   }
   return "unknown";
 }
@@ -29,7 +33,9 @@ nlohmann::json AuditEntry::ToJson() const {
   nlohmann::json j = {
       {"time", FormatRfc3339(time)},
       {"policy", policy},
-      {"action", std::string(ActionName(action))},
+      {"action", outcome == AuditOutcome::kHoldStarted || outcome == AuditOutcome::kHoldEnded
+                     ? std::string("hold")
+                     : std::string(ActionName(action))},
       {"connection_id", target.connection_id},
       {"connection", target.connection_name},
   };
@@ -52,7 +58,11 @@ void AuditLog::Add(AuditEntry entry) {
   // Names come from the API: replace invalid UTF-8 instead of throwing.
   const std::string line =
       entry.ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (entry.outcome == AuditOutcome::kFailed || entry.outcome == AuditOutcome::kUnknown) {
+  const bool hold =
+      entry.outcome == AuditOutcome::kHoldStarted || entry.outcome == AuditOutcome::kHoldEnded;
+  if (hold) {
+    spdlog::warn("policy hold: {}", line);
+  } else if (entry.outcome == AuditOutcome::kFailed || entry.outcome == AuditOutcome::kUnknown) {
     spdlog::warn("policy decision: {}", line);
   } else {
     spdlog::info("policy decision: {}", line);
@@ -61,7 +71,7 @@ void AuditLog::Add(AuditEntry entry) {
   if (entry.outcome == AuditOutcome::kSuppressed) {
     const std::string_view reason = entry.reason ? ReasonName(*entry.reason) : "unknown";
     ++counters_.suppressed[{entry.policy, std::string(reason)}];
-  } else if (entry.outcome != AuditOutcome::kUnknown) {
+  } else if (entry.outcome != AuditOutcome::kUnknown && !hold) {
     ++counters_.actions[{entry.policy, std::string(ActionName(entry.action)),
                          std::string(AuditOutcomeName(entry.outcome))}];
   }
@@ -94,6 +104,14 @@ std::vector<AuditEntry> AuditLog::Entries() const {
 AuditCounters AuditLog::Counters() const {
   std::lock_guard lock(mu_);
   return counters_;
+}
+
+AuditEntry StateLostEntry(AuditOutcome outcome, std::string detail, SysTime time) {
+  return AuditEntry{.time = time,
+                    .trigger = "state file",
+                    .outcome = outcome,
+                    .reason = SuppressReason::kStateLost,
+                    .detail = std::move(detail)};
 }
 
 AuditEntry EntryFor(const Decision& d, SysTime time, const std::optional<Outcome>& outcome) {

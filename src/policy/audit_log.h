@@ -30,9 +30,20 @@ namespace hdm::policy {
 // kUnknown: a purge that was sent (written ahead in the state file) but whose answer was never
 // recorded, because the daemon stopped abruptly meanwhile; it comes back only from the state
 // file, and is never counted (hotdata_policy_actions_total knows success|failed|dry_run).
-enum class AuditOutcome { kSuccess, kFailed, kDryRun, kSuppressed, kUnknown };
-// "success", "failed", "dry_run", "suppressed", "unknown": the JSON `outcome`, and the
-// `result` label of the first three.
+//
+// kHoldStarted and kHoldEnded are no decision: the start and end of the state_lost hold of every
+// purge (policy and target empty, reason state_lost), never counted.
+enum class AuditOutcome {
+  kSuccess,
+  kFailed,
+  kDryRun,
+  kSuppressed,
+  kUnknown,
+  kHoldStarted,
+  kHoldEnded
+};
+// "success", "failed", "dry_run", "suppressed", "unknown", "hold_started", "hold_ended": the JSON
+// `outcome`, and the `result` label of the first three.
 std::string_view AuditOutcomeName(AuditOutcome outcome);
 
 struct AuditEntry {
@@ -90,6 +101,10 @@ class AuditLog {
 inline constexpr char kUnknownOutcomeDetail[] =
     "sent, but the daemon stopped before the answer was recorded: the purge may or may not have "
     "been done";
+
+// The entry of the start (kHoldStarted) or end (kHoldEnded) of the state_lost hold, at `time`,
+// with `detail` saying why.
+AuditEntry StateLostEntry(AuditOutcome outcome, std::string detail, SysTime time);
 
 // The entry that records `decision` with `outcome`. A kPerform decision without its Outcome is
 // kUnknown: the entry that stands for a purge in flight.

@@ -13,8 +13,10 @@
 namespace hdm::policy {
 
 // Why a decision was held back, in the order the engine checks them (product.md, "Safety").
-// kApiUnreachable comes before the five of product.md: while the monitor's own requests to the
-// API fail, nothing is spent on purges that would fail too.
+// kStateLost and kApiUnreachable come before the five of product.md: while the state file could
+// not be used at a start (its cooldowns and budget lost), nothing is purged until an operator
+// clears the hold or the file ages out; while the monitor's own requests to the API fail, nothing
+// is spent on purges that would fail too.
 enum class SuppressReason {
   kMaintenance,
   kPermanentError,
@@ -22,6 +24,7 @@ enum class SuppressReason {
   kBudget,
   kOutagePause,
   kApiUnreachable,
+  kStateLost,
 };
 // The `reason` label of hotdata_policy_suppressed_total: "maintenance", "permanent_error", ...
 std::string_view ReasonName(SuppressReason reason);

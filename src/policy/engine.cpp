@@ -93,6 +93,10 @@ void PolicyEngine::OnWallClockStep(SysTime::duration delta) {
   }
   for (auto& [policy, last] : state_.schedule_last_fire) shift(last);
   for (auto& [key, retry] : state_.retries) shift(retry.due);
+  if (state_.state_lost) {
+    shift(state_.state_lost->since);
+    shift(state_.state_lost->file_time);
+  }
   for (auto& [policy, next] : schedule_next_) {
     const PolicyConfig* p = FindPolicy(policy);
     if (p == nullptr || !p->when.cron) shift(next);  // `every`: a period from the last firing
@@ -123,6 +127,7 @@ void PolicyEngine::Prune(SysTime now) {
 std::vector<Decision> PolicyEngine::Evaluate(SysTime now) {
   evaluated_ = true;
   Prune(now);
+  LiftStateLostIfAged(now);
   UpdatePause(now);
   std::vector<Candidate> candidates;
   if (discovered_) {
@@ -248,6 +253,7 @@ Decision PolicyEngine::Judge(const Item& item, SysTime now) {
 std::optional<std::pair<SuppressReason, std::string>> PolicyEngine::Suppression(
     const PolicyKey& key, bool overlapped_pause, SysTime now) const {
   const SafetyConfig& safety = config_->safety;
+  if (auto held = StateLostHeld()) return held;
   if (auto why = ApiUnreachable(now)) return std::pair{SuppressReason::kApiUnreachable, *why};
   for (const MaintenanceWindow& w : safety.maintenance) {
     // In a window when one started within the last `duration`: [start, start + duration).

@@ -28,6 +28,12 @@
 // failed so) and none got an answer for a whole scheduler interval. It spends no budget and
 // starts no cooldown; a held retry is kept (reported once) and goes out when the API answers.
 //
+// Before both, state_lost holds every decision while the state holds a StateLostHold (the state
+// file could not be used at a start): it lifts when an operator clears it (the clear comes in
+// through MergeShared) or when the longest cooldown of the config and the budget's hour have
+// passed since the unusable file's last modification. Dry-run policies are held too, like by
+// every safety.
+//
 // Safeties, in this order; the first that holds suppresses the decision: maintenance window,
 // permanent mark, per (policy, target) cooldown, the hourly budget, the outage pause (now, or at
 // any moment of the episode: an episode that overlapped a pause never fires). A decision that
@@ -121,8 +127,18 @@ class PolicyEngine {
   void OnWallClockStep(SysTime::duration delta);
 
   // Adopts the cooldowns and budget spending another process recorded in the state file
-  // (MergeShared in policy_state.h), so that its purges count here too.
-  void MergeShared(const PolicyState& from) { policy::MergeShared(state_, from); }
+  // (MergeShared in policy_state.h), so that its purges count here too, and an operator's clear
+  // of the state_lost hold (reported by TakeStateLostEnd()).
+  void MergeShared(const PolicyState& from);
+
+  // Why every purge is held because the state file could not be used (state_lost), or nullopt.
+  std::optional<std::string> StateLost() const;
+  // When the state_lost hold lifts by itself under the current config: the unusable file's last
+  // modification plus the longest cooldown or the budget's hour, whichever is longer.
+  std::optional<SysTime> StateLostUntil() const;
+  // How the state_lost hold ended since the last call ("cleared by an operator", "aged out: ..."),
+  // for the log and the audit; nullopt when it did not.
+  std::optional<std::string> TakeStateLostEnd();
 
   // What must survive a restart. Expired cooldowns and spending older than an hour are dropped
   // at each Evaluate().
@@ -182,6 +198,10 @@ class PolicyEngine {
   SysTime FirstSchedulePoint(const PolicyConfig& p, SysTime now) const;
   SysTime NextSchedulePoint(const PolicyConfig& p, SysTime point, SysTime now) const;
 
+  // engine_state_lost.cpp
+  void LiftStateLostIfAged(SysTime now);
+  std::optional<std::pair<SuppressReason, std::string>> StateLostHeld() const;
+
   // engine.cpp
   void Prune(SysTime now);
   std::vector<Item> Expand(std::vector<Candidate> candidates) const;
@@ -211,6 +231,8 @@ class PolicyEngine {
   std::optional<SysTime> api_failing_since_;  // the first such failure after that answer
   std::string api_failure_;                   // what failed last, for the audit
   std::set<PolicyKey> held_retries_;          // retries held for api_unreachable, reported once
+
+  std::optional<std::string> state_lost_end_;  // how the hold ended, until TakeStateLostEnd()
   uint64_t next_id_ = 1;
 };
 

@@ -22,6 +22,8 @@ std::string_view ReasonName(SuppressReason reason) {
       return "outage_pause";
     case SuppressReason::kApiUnreachable:
       return "api_unreachable";
+    case SuppressReason::kStateLost:
+      return "state_lost";
   }
   return "unknown";
 }

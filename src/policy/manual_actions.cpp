@@ -15,7 +15,8 @@ std::optional<std::string> StringAt(const json& j, const char* key) {
 
 std::optional<AuditOutcome> OutcomeFrom(const std::string& name) {
   for (AuditOutcome o : {AuditOutcome::kSuccess, AuditOutcome::kFailed, AuditOutcome::kDryRun,
-                         AuditOutcome::kSuppressed, AuditOutcome::kUnknown}) {
+                         AuditOutcome::kSuppressed, AuditOutcome::kUnknown,
+                         AuditOutcome::kHoldStarted, AuditOutcome::kHoldEnded}) {
     if (AuditOutcomeName(o) == name) return o;
   }
   return std::nullopt;
@@ -24,7 +25,8 @@ std::optional<AuditOutcome> OutcomeFrom(const std::string& name) {
 std::optional<SuppressReason> ReasonFrom(const std::string& name) {
   for (SuppressReason r :
        {SuppressReason::kMaintenance, SuppressReason::kPermanentError, SuppressReason::kCooldown,
-        SuppressReason::kBudget, SuppressReason::kOutagePause, SuppressReason::kApiUnreachable}) {
+        SuppressReason::kBudget, SuppressReason::kOutagePause, SuppressReason::kApiUnreachable,
+        SuppressReason::kStateLost}) {
     if (ReasonName(r) == name) return r;
   }
   return std::nullopt;
@@ -48,7 +50,8 @@ std::optional<AuditEntry> AuditEntryFromJson(const json& j) {
     e.action = PurgeKind::kConnection;
   } else if (*action == ActionName(PurgeKind::kTable)) {
     e.action = PurgeKind::kTable;
-  } else {
+  } else if (*action != "hold" ||
+             (e.outcome != AuditOutcome::kHoldStarted && e.outcome != AuditOutcome::kHoldEnded)) {
     return std::nullopt;
   }
   e.target.connection_id = *id;

@@ -22,20 +22,41 @@ constexpr auto kMaxWait = std::chrono::seconds(1);
 struct Loaded {
   PolicyState state;
   AuditSection audit;
+  bool hold_began = false;  // the file could not be used: state.state_lost is a new hold
 };
 
+// The hold of every purge that a state file which could not be used calls for (its cooldowns and
+// budget are lost): `file` is where it went, `modified` its last save when known.
+StateLostHold HoldFor(SysTime now, const std::string& why, const std::string& file,
+                      std::optional<SysTime> modified) {
+  // Milliseconds, as the file keeps them: an operator's clear names the hold by its `since`.
+  return StateLostHold{.since = FromUnixMs(ToUnixMs(now)),
+                       // A time ahead of now is a clock's error: the hold lasts no longer for it.
+                       .file_time = std::min(modified.value_or(now), now),
+                       .file = file,
+                       .why = why};
+}
+
 // Reads the engine's and the audit log's sections of the state file. Problems are reported,
-// never fatal: an unusable policy section sets the file aside, an unusable audit section is
-// only skipped (the cooldowns in the file stay). A file that cannot be read stays: the service
-// reads it again on each pass and saves nothing over it until it has (MergeFileIfChanged).
+// never fatal: an unusable file or policy section sets the file aside and holds every purge
+// (state_lost), an unusable audit section is only skipped (the cooldowns in the file stay). A file
+// that cannot be read stays: the service reads it again on each pass and saves nothing over it
+// until it has (MergeFileIfChanged).
 Loaded LoadState(const std::string& path, SysTime now, std::optional<std::string>& problem) {
   Loaded loaded;
   if (path.empty()) return loaded;
-  auto doc = state::Load(path, now);
+  std::string note;
+  auto doc = state::Load(path, now, &note);
   if (!doc) {
     problem = doc.error().message;
+    if (doc.error().unusable) {
+      loaded.state.state_lost =
+          HoldFor(now, doc.error().message, doc.error().set_aside_path, doc.error().modified);
+      loaded.hold_began = true;
+    }
     return loaded;
   }
+  if (!note.empty()) spdlog::warn("state file: {}: {}", path, note);
   if (auto audit = AuditSectionFrom(*doc)) {
     loaded.audit = std::move(*audit);
   } else {
@@ -49,10 +70,14 @@ Loaded LoadState(const std::string& path, SysTime now, std::optional<std::string
     loaded.state = std::move(*decoded);
     return loaded;
   }
+  const std::optional<SysTime> modified = state::ModifiedAt(path);
   auto moved = state::SetAside(path, now);
   problem = path + ": " + decoded.error() + "; " +
             (moved ? "set aside as " + *moved : "could not set it aside (" + moved.error() + ")") +
             ", starting from empty state";
+  loaded.state.state_lost = HoldFor(now, *problem, moved ? *moved : std::string(), modified);
+  loaded.hold_began = true;
+  // The audit entries of before stay: they are no safety.
   return loaded;
 }
 
@@ -68,6 +93,7 @@ PolicyService::PolicyService(const Clock& clock, std::shared_ptr<const Config> c
   const SysTime now = clock_.Now();
   Loaded loaded = LoadState(options_.state_path, now, load_problem_);
   if (load_problem_) spdlog::error("state file: {}", *load_problem_);
+  const bool hold_began = loaded.hold_began;
   engine_ = std::make_unique<PolicyEngine>(std::move(config), std::move(loaded.state));
   last_save_ = clock_.Mono();
   // The audit trail of before the restart: silently, it was logged then; but a purge that was
@@ -77,6 +103,19 @@ PolicyService::PolicyService(const Clock& clock, std::shared_ptr<const Config> c
   last_purge_ = std::move(loaded.audit.last_purge);
   imported_manual_ids_ = std::move(loaded.audit.manual_ids);
   MergeFileIfChanged();  // the operator's purges recorded in the file, into the audit log
+  if (const auto held = engine_->StateLost()) {
+    state_lost_ = true;
+    if (hold_began) {
+      spdlog::error("state file: holding every purge (state_lost): {}", *held);
+      audit_.Add(StateLostEntry(AuditOutcome::kHoldStarted, *held, now));
+      // Written at once: the file that held the cooldowns is gone from its place, and a restart
+      // before the first save must find the hold, not an empty state.
+      dirty_ = true;
+      SaveAndReport();
+    } else {
+      spdlog::warn("state file: every purge is still held (state_lost): {}", *held);
+    }
+  }
 }
 
 PolicyService::~PolicyService() { Stop(); }
@@ -103,6 +142,15 @@ void PolicyService::Wake() {
     woken_ = true;
   }
   wake_cv_.notify_all();
+}
+
+void PolicyService::NoteStateLost(SysTime now) {
+  if (auto ended = engine_->TakeStateLostEnd()) {
+    spdlog::warn("state file: the hold of every purge (state_lost) is over: {}", *ended);
+    audit_.Add(StateLostEntry(AuditOutcome::kHoldEnded, *ended, now));
+    dirty_ = true;
+  }
+  state_lost_ = engine_->StateLost().has_value();
 }
 
 void PolicyService::NotePause() {
@@ -291,6 +339,7 @@ void PolicyService::RunOnce() {
     const SysTime now = SyncClockLocked();
     decisions = engine_->Evaluate(now);
     NotePause();
+    NoteStateLost(now);
     // After a step of the wall clock, at once: the file's times are of the old clock.
     save_due = !decisions.empty() || clock_stepped_ ||
                (dirty_ && clock_.Mono() - last_save_ >= kSaveInterval);

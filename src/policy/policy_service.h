@@ -80,8 +80,10 @@ class PolicyService {
   // (at least one a second) is a step; slewing (NTP's adjtime, at most 0.5 ms/s) is not.
   static constexpr auto kClockStepThreshold = std::chrono::seconds(1);
 
-  // Loads the state file. A file that is not valid state is logged, set aside and replaced by an
-  // empty state (LoadProblem() tells); it never stops the daemon. A file that cannot be read
+  // Loads the state file. A file that is not valid state (or of a version that can be neither
+  // read nor migrated) is logged, set aside and replaced at once by an empty state that holds
+  // every purge (state_lost: PolicyEngine, StateLost(); audited as hold_started); LoadProblem()
+  // tells; it never stops the daemon. A file that cannot be read
   // (EIO, EMFILE, ...) is logged and left in place: each pass reads it again, and no save
   // overwrites it until one has read it (so no purge is sent meanwhile: its write-ahead fails).
   // `api` is used by this service's thread only.
@@ -124,6 +126,9 @@ class PolicyService {
   std::string ActionsJson() const { return audit_.ToJson(); }
   AuditCounters Counters() const { return audit_.Counters(); }
   bool OutagePaused() const { return paused_.load(); }
+  // True while every purge is held because the state file could not be used
+  // (hotdata_policy_state_lost).
+  bool StateLost() const { return state_lost_.load(); }
   // The engine's budget now (PolicyEngine::BudgetAt), for hotdata_policy_budget_*.
   PolicyEngine::Budget Budget() const;
   nlohmann::json StatusJson(const std::string& connection_id) const;
@@ -139,6 +144,8 @@ class PolicyService {
   void Wake();
   void PollFleet();
   void NotePause();  // with mu_ held
+  // Logs and audits the end of the state_lost hold, and updates StateLost(). With mu_ held.
+  void NoteStateLost(SysTime now);
   // Save(), counting every failure and logging it once until it changes or clears.
   std::expected<void, std::string> SaveAndReport();
   // The state file as another process (the operator command line) left it: its cooldowns and
@@ -157,6 +164,7 @@ class PolicyService {
   PolicyRunner runner_;  // used by the policy thread only
   std::optional<std::string> load_problem_;
   std::atomic<bool> paused_{false};
+  std::atomic<bool> state_lost_{false};
 
   mutable std::mutex mu_;
   // Guarded by mu_.

@@ -143,6 +143,15 @@ PolicyState Decode(const json& j) {
     s.table_counts[id] = TableCounts{.table_count = OptInt(v, p, "table_count"),
                                      .synced_table_count = OptInt(v, p, "synced_table_count")};
   });
+  if (auto it = j.find("state_lost"); it != j.end() && !it->is_null()) {
+    s.state_lost = StateLostHold{.since = FromUnixMs(Int(*it, "state_lost", "since_ms")),
+                                 .file_time = FromUnixMs(Int(*it, "state_lost", "file_time_ms")),
+                                 .file = OptStr(*it, "state_lost", "file"),
+                                 .why = OptStr(*it, "state_lost", "why")};
+  }
+  if (auto cleared = OptInt(j, "", "state_lost_cleared_ms")) {
+    s.state_lost_cleared = FromUnixMs(*cleared);
+  }
   std::sort(s.budget_spends.begin(), s.budget_spends.end());
   return s;
 }
@@ -207,6 +216,14 @@ nlohmann::json PolicyStateToJson(const PolicyState& s) {
         {"table_count", c.table_count ? json(*c.table_count) : json(nullptr)},
         {"synced_table_count", c.synced_table_count ? json(*c.synced_table_count) : json(nullptr)}};
   }
+  // Absent unless set: a release that knows neither reads the rest as before.
+  if (s.state_lost) {
+    j["state_lost"] = {{"since_ms", ToUnixMs(s.state_lost->since)},
+                       {"file_time_ms", ToUnixMs(s.state_lost->file_time)},
+                       {"file", s.state_lost->file},
+                       {"why", s.state_lost->why}};
+  }
+  if (s.state_lost_cleared) j["state_lost_cleared_ms"] = ToUnixMs(*s.state_lost_cleared);
   return j;
 }
 
@@ -223,6 +240,14 @@ void MergeShared(PolicyState& into, const PolicyState& from) {
   into.budget_spends.clear();
   std::set_union(mine.begin(), mine.end(), theirs.begin(), theirs.end(),
                  std::back_inserter(into.budget_spends));
+  if (from.state_lost_cleared &&
+      (!into.state_lost_cleared || *into.state_lost_cleared < *from.state_lost_cleared)) {
+    into.state_lost_cleared = from.state_lost_cleared;
+  }
+  if (into.state_lost && into.state_lost_cleared &&
+      ToUnixMs(*into.state_lost_cleared) == ToUnixMs(into.state_lost->since)) {
+    into.state_lost.reset();
+  }
 }
 
 std::expected<PolicyState, std::string> PolicyStateFromJson(const nlohmann::json& j) {

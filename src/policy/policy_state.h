@@ -74,6 +74,18 @@ struct TableCounts {
   friend bool operator==(const TableCounts&, const TableCounts&) = default;
 };
 
+// Every purge is held (SuppressReason::kStateLost) because the state file could not be used at a
+// start (not valid state, or a version this build can neither read nor migrate): the cooldowns
+// and budget spending it held are lost, so any purge might repeat one they would have held back.
+struct StateLostHold {
+  SysTime since{};      // when the hold began; what an operator's clear names
+  SysTime file_time{};  // the unusable file's last modification: the hold lifts by itself once
+                        // the longest cooldown and the budget's hour have passed since
+  std::string file;     // where the file was set aside; empty when it could not be moved
+  std::string why;      // the problem, as logged at the start
+  friend bool operator==(const StateLostHold&, const StateLostHold&) = default;
+};
+
 struct PolicyState {
   std::map<PolicyKey, SysTime> cooldown_until;
   std::vector<SysTime> budget_spends;  // purge attempts, oldest first; only the last hour counts
@@ -88,13 +100,18 @@ struct PolicyState {
   std::map<std::string, SysTime> schedule_last_fire;  // by policy
   std::map<PolicyKey, PendingRetry> retries;
   std::map<std::string, TableCounts> table_counts;  // by connection id, from the last discovery
+  std::optional<StateLostHold> state_lost;
+  // The `since` of the last hold an operator cleared (`hotdata-monitor state clear-hold`): the
+  // daemon that holds it ends it when it reads this from the file.
+  std::optional<SysTime> state_lost_cleared;
 
   friend bool operator==(const PolicyState&, const PolicyState&) = default;
 };
 
 // Folds into `into` what another process (the operator command line) recorded in the shared
-// state file `from`: cooldowns (per key, the later end wins) and budget spending (per instant,
-// the larger count: the same file read twice adds nothing). Everything else of `into` stays.
+// state file `from`: cooldowns (per key, the later end wins), budget spending (per instant,
+// the larger count: the same file read twice adds nothing) and an operator's clear of the
+// state_lost hold (which ends `into`'s hold when it names it). Everything else of `into` stays.
 void MergeShared(PolicyState& into, const PolicyState& from);
 
 // The state file's times: Unix milliseconds.

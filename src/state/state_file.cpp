@@ -90,17 +90,14 @@ std::expected<void, std::string> WriteTemp(const std::string& path, const std::s
   return {};
 }
 
-// The reason a file's content cannot be used, or nullopt when `doc` is a usable envelope.
-std::optional<std::string> CheckEnvelope(const nlohmann::json& doc) {
-  if (!doc.is_object()) return "not a JSON object";
-  const auto it = doc.find("version");
-  if (it == doc.end()) return "no \"version\" field";
-  if (!it->is_number_integer() || it->get<int64_t>() != kStateVersion) {
-    return "version " + it->dump() + " is not the supported version " +
-           std::to_string(kStateVersion);
-  }
-  return std::nullopt;
+// Why a document's "version" (or "readable_by") is no version: nullopt when it is one.
+std::optional<int64_t> VersionField(const nlohmann::json& doc, const char* key) {
+  const auto it = doc.find(key);
+  if (it == doc.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<int64_t>();
 }
+
+std::atomic<const Format*> g_format{nullptr};
 
 // Reads all of `path`, riding over short reads and EINTR.
 std::expected<std::string, int> ReadWholeFile(const std::string& path) {
@@ -130,9 +127,10 @@ std::expected<std::string, int> ReadFile(const std::string& path) {
   return reader != nullptr ? reader(path) : ReadWholeFile(path);
 }
 
-LoadError Reject(const std::string& path, const std::string& why, SysTime now) {
-  LoadError error;
-  auto moved = SetAside(path, now);
+LoadError Reject(const std::string& path, const std::string& why, SysTime now,
+                 const std::string& kind = "corrupt") {
+  LoadError error{.unusable = true, .modified = ModifiedAt(path)};
+  auto moved = SetAside(path, now, kind);
   if (moved) {
     error.set_aside_path = *moved;
     error.message = path + ": " + why + "; set aside as " + *moved + ", starting from empty state";
@@ -145,9 +143,76 @@ LoadError Reject(const std::string& path, const std::string& why, SysTime now) {
 
 }  // namespace
 
-std::expected<std::string, std::string> SetAside(const std::string& path, SysTime now) {
+const Format& CurrentFormat() {
+  static const Format kFormat{.version = kStateVersion, .migrations = {}};
+  const Format* testing = g_format.load();
+  return testing != nullptr ? *testing : kFormat;
+}
+
+const Format* SetFormatForTesting(const Format* format) { return g_format.exchange(format); }
+
+std::expected<Upgraded, std::string> Upgrade(nlohmann::json doc, const Format& format) {
+  if (!doc.is_object()) return std::unexpected("not a JSON object");
+  if (!doc.contains("version")) return std::unexpected("no \"version\" field");
+  const std::optional<int64_t> version = VersionField(doc, "version");
+  if (!version) return std::unexpected("version " + doc["version"].dump() + " is not a version");
+  const std::string mine = std::to_string(format.version);
+  Upgraded out;
+  if (*version > format.version) {
+    const std::optional<int64_t> readable_by = VersionField(doc, "readable_by");
+    if (!readable_by || *readable_by > format.version || *readable_by > *version) {
+      return std::unexpected(
+          "version " + std::to_string(*version) + " is newer than this build's version " + mine +
+          " and not readable by it (readable_by " +
+          (doc.contains("readable_by") ? doc["readable_by"].dump() : std::string("absent")) + ")");
+    }
+    out.note = "version " + std::to_string(*version) +
+               ", written by a newer hotdata-monitor and readable by version " +
+               std::to_string(*readable_by) + ": reading the fields that version " + mine +
+               " knows, and saving it as version " + mine;
+  }
+  doc.erase("version");
+  doc.erase("readable_by");
+  doc.erase("saved_at");
+  for (int64_t v = *version; v < format.version; ++v) {
+    const auto m = std::find_if(format.migrations.begin(), format.migrations.end(),
+                                [&](const Migration& m) { return m.from == v; });
+    if (m == format.migrations.end() || !m->apply) {
+      return std::unexpected("version " + std::to_string(*version) +
+                             " is older than this build's version " + mine +
+                             " and has no migration from version " + std::to_string(v));
+    }
+    auto next = m->apply(std::move(doc));
+    if (!next) {
+      return std::unexpected("version " + std::to_string(*version) +
+                             " could not be migrated from version " + std::to_string(v) + ": " +
+                             next.error());
+    }
+    if (!next->is_object()) {
+      return std::unexpected("version " + std::to_string(*version) +
+                             ": the migration from version " + std::to_string(v) +
+                             " gave no JSON object");
+    }
+    doc = std::move(*next);
+  }
+  if (*version < format.version) {
+    out.note = "version " + std::to_string(*version) + " migrated to version " + mine;
+  }
+  out.sections = std::move(doc);
+  return out;
+}
+
+std::optional<SysTime> ModifiedAt(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+  return SysTime(std::chrono::duration_cast<SysTime::duration>(
+      std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+}
+
+std::expected<std::string, std::string> SetAside(const std::string& path, SysTime now,
+                                                 const std::string& kind) {
   const std::string base =
-      path + ".corrupt-" +
+      path + "." + kind + "-" +
       std::to_string(
           std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
   std::string target = base;
@@ -161,7 +226,8 @@ std::expected<std::string, std::string> SetAside(const std::string& path, SysTim
 
 FileReader SetFileReaderForTesting(FileReader reader) { return g_reader.exchange(reader); }
 
-std::expected<nlohmann::json, LoadError> Load(const std::string& path, SysTime now) {
+std::expected<nlohmann::json, LoadError> Load(const std::string& path, SysTime now,
+                                              std::string* note) {
   auto content = ReadFile(path);
   if (!content) {
     if (content.error() == ENOENT) return nlohmann::json::object();
@@ -173,10 +239,17 @@ std::expected<nlohmann::json, LoadError> Load(const std::string& path, SysTime n
 
   nlohmann::json doc = nlohmann::json::parse(*content, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return std::unexpected(Reject(path, "not valid JSON", now));
-  if (auto why = CheckEnvelope(doc)) return std::unexpected(Reject(path, *why, now));
-  doc.erase("version");
-  doc.erase("saved_at");
-  return doc;
+  const std::optional<int64_t> version =
+      doc.is_object() ? VersionField(doc, "version") : std::optional<int64_t>();
+  auto upgraded = Upgrade(std::move(doc), CurrentFormat());
+  if (!upgraded) {
+    // A file of a real version goes aside under a name that says which: it may be needed back
+    // by the release that wrote it.
+    return std::unexpected(
+        Reject(path, upgraded.error(), now, version ? "v" + std::to_string(*version) : "corrupt"));
+  }
+  if (note != nullptr) *note = std::move(upgraded->note);
+  return std::move(upgraded->sections);
 }
 
 std::expected<void, std::string> Save(const std::string& path, const nlohmann::json& sections,
@@ -184,6 +257,7 @@ std::expected<void, std::string> Save(const std::string& path, const nlohmann::j
   if (!sections.is_object()) return std::unexpected(path + ": state must be a JSON object");
   nlohmann::json doc = sections;
   doc["version"] = kStateVersion;
+  doc["readable_by"] = kStateReadableBy;
   doc["saved_at"] = FormatRfc3339(now);
   // Replace invalid UTF-8 rather than throw: names come from the API.
   const std::string text = doc.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

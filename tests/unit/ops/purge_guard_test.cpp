@@ -134,7 +134,7 @@ TEST(PurgeGuardTest, UpdateSharedStateKeepsOtherSectionsAndReadsBack) {
   std::ofstream(path) << R"({"version": 2})";
   read = ReadSharedState(path);
   ASSERT_FALSE(read.has_value());
-  EXPECT_NE(read.error().find("not a state file of version 1"), std::string::npos);
+  EXPECT_NE(read.error().find("not a state file of version 1"), std::string::npos) << read.error();
   fs::remove_all(dir);
 }
 

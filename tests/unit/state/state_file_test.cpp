@@ -79,28 +79,151 @@ TEST_F(StateFileTest, UnusableFilesAreSetAsideAndReported) {
   struct Case {
     std::string content;
     std::string why;
+    std::string kind;  // of the set-aside name
   };
   const std::vector<Case> cases = {
-      {"{\"version\": 1, \"policy\": ", "not valid JSON"},
-      {"", "not valid JSON"},
-      {"[1, 2]", "not a JSON object"},
-      {"{\"policy\": {}}", "no \"version\" field"},
-      {"{\"version\": 2}", "version 2 is not the supported version 1"},
-      {"{\"version\": \"1\"}", "version \"1\" is not the supported version 1"},
+      {"{\"version\": 1, \"policy\": ", "not valid JSON", "corrupt"},
+      {"", "not valid JSON", "corrupt"},
+      {"[1, 2]", "not a JSON object", "corrupt"},
+      {"{\"policy\": {}}", "no \"version\" field", "corrupt"},
+      {"{\"version\": \"1\"}", "version \"1\" is not a version", "corrupt"},
+      {"{\"version\": 2}",
+       "version 2 is newer than this build's version 1 and not readable by it (readable_by absent)",
+       "v2"},
+      {"{\"version\": 3, \"readable_by\": 2}",
+       "version 3 is newer than this build's version 1 and not readable by it (readable_by 2)",
+       "v3"},
+      {"{\"version\": 0}",
+       "version 0 is older than this build's version 1 and has no migration from version 0", "v0"},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     SCOPED_TRACE(cases[i].content);
     Write(cases[i].content);
+    const auto written_at = fs::last_write_time(path_);
     const SysTime now = kT0 + std::chrono::seconds(i);
     auto loaded = Load(path_, now);
     ASSERT_FALSE(loaded.has_value());
-    const std::string aside = path_ + ".corrupt-" + std::to_string(1'700'000'000 + i);
+    const std::string aside = path_ + "." + cases[i].kind + "-" + std::to_string(1'700'000'000 + i);
     EXPECT_EQ(loaded.error().set_aside_path, aside);
     EXPECT_EQ(loaded.error().message, path_ + ": " + cases[i].why + "; set aside as " + aside +
                                           ", starting from empty state");
+    EXPECT_TRUE(loaded.error().unusable);
+    EXPECT_FALSE(loaded.error().read_failed);
+    ASSERT_TRUE(loaded.error().modified.has_value());
+    EXPECT_EQ(std::chrono::file_clock::to_sys(written_at).time_since_epoch(),
+              loaded.error().modified->time_since_epoch())
+        << "the file's own time, for the hold's end";
     EXPECT_FALSE(fs::exists(path_));
     EXPECT_EQ(Read(aside), cases[i].content) << "never silently lost";
   }
+}
+
+TEST_F(StateFileTest, SaveWritesTheVersionAndTheOldestVersionThatMayReadIt) {
+  ASSERT_TRUE(Save(path_, {{"n", 1}}, kT0).has_value());
+  const auto on_disk = nlohmann::json::parse(Read(path_));
+  EXPECT_EQ(on_disk["version"], 1);
+  EXPECT_EQ(on_disk["readable_by"], 1);
+  std::string note = "unchanged";
+  auto loaded = Load(path_, kT0, &note);
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(*loaded, (nlohmann::json{{"n", 1}})) << "the envelope's fields are not sections";
+  EXPECT_EQ(note, "") << "a file of this version needs no note";
+}
+
+// What a release of version 1 shipped before "readable_by" existed reads as it always did.
+TEST_F(StateFileTest, AFileOfThisVersionWithoutReadableByIsRead) {
+  Write("{\"version\": 1, \"saved_at\": \"2023-11-14T22:13:20Z\", \"policy\": {}}");
+  auto loaded = Load(path_, kT0);
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  EXPECT_EQ(*loaded, (nlohmann::json{{"policy", nlohmann::json::object()}}));
+}
+
+// A newer release that only added fields says so with readable_by: this build reads what it
+// knows, says so, and leaves the file in place (its next save writes its own version).
+TEST_F(StateFileTest, ANewerVersionReadableByThisOneIsReadWithANote) {
+  Write(R"({"version": 4, "readable_by": 1, "saved_at": "x", "policy": {"a": 1}, "new": {}})");
+  std::string note;
+  auto loaded = Load(path_, kT0, &note);
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  EXPECT_EQ(*loaded, (nlohmann::json{{"policy", {{"a", 1}}}, {"new", nlohmann::json::object()}}));
+  EXPECT_EQ(note,
+            "version 4, written by a newer hotdata-monitor and readable by version 1: reading the "
+            "fields that version 1 knows, and saving it as version 1");
+  EXPECT_EQ(Files(), std::vector<std::string>{"state.json"});
+}
+
+// The migration chain, with a synthetic format: no release needed a migration yet.
+class WithFormat {
+ public:
+  explicit WithFormat(Format format) : format_(std::move(format)) {
+    previous_ = SetFormatForTesting(&format_);
+  }
+  ~WithFormat() { SetFormatForTesting(previous_); }
+
+ private:
+  Format format_;
+  const Format* previous_ = nullptr;
+};
+
+// Version 3's "policy" section renamed "cooldowns" to "cooldown_list" (say); version 2 only
+// added a section.
+Format ThreeVersions() {
+  return Format{
+      .version = 3,
+      .migrations = {
+          {.from = 1,
+           .apply = [](nlohmann::json s) -> std::expected<nlohmann::json, std::string> {
+             s["added_in_2"] = true;
+             return s;
+           }},
+          {.from = 2, .apply = [](nlohmann::json s) -> std::expected<nlohmann::json, std::string> {
+             if (!s.contains("policy")) return std::unexpected("no policy section");
+             s["policy"]["cooldown_list"] = s["policy"]["cooldowns"];
+             s["policy"].erase("cooldowns");
+             return s;
+           }}}};
+}
+
+TEST_F(StateFileTest, AnOlderVersionIsMigratedStepByStep) {
+  WithFormat format(ThreeVersions());
+  Write(R"({"version": 1, "policy": {"cooldowns": [1, 2]}})");
+  std::string note;
+  auto loaded = Load(path_, kT0, &note);
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  EXPECT_EQ(*loaded,
+            (nlohmann::json{{"policy", {{"cooldown_list", {1, 2}}}}, {"added_in_2", true}}));
+  EXPECT_EQ(note, "version 1 migrated to version 3");
+  EXPECT_EQ(Files(), std::vector<std::string>{"state.json"}) << "a migrated file stays in place";
+
+  Write(R"({"version": 2, "policy": {"cooldowns": []}})");
+  loaded = Load(path_, kT0, &note);
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  EXPECT_EQ(*loaded, (nlohmann::json{{"policy", {{"cooldown_list", nlohmann::json::array()}}}}))
+      << "a version 2 file takes only the migrations from 2 on";
+  EXPECT_EQ(note, "version 2 migrated to version 3");
+}
+
+TEST_F(StateFileTest, AFailedOrMissingMigrationMakesTheFileUnusable) {
+  WithFormat format(ThreeVersions());
+  Write(R"({"version": 2})");
+  auto loaded = Load(path_, kT0);
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_TRUE(loaded.error().unusable);
+  EXPECT_EQ(loaded.error().set_aside_path, path_ + ".v2-1700000000");
+  EXPECT_NE(loaded.error().message.find(
+                "version 2 could not be migrated from version 2: no policy section"),
+            std::string::npos)
+      << loaded.error().message;
+
+  Write(R"({"version": 0, "policy": {}})");
+  loaded = Load(path_, kT0);
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_NE(
+      loaded.error().message.find(
+          "version 0 is older than this build's version 3 and has no migration from version 0"),
+      std::string::npos)
+      << loaded.error().message;
+  EXPECT_EQ(loaded.error().set_aside_path, path_ + ".v0-1700000000");
 }
 
 TEST_F(StateFileTest, SetAsideNeverOverwritesAnEarlierCorruptFile) {
