@@ -34,11 +34,11 @@ Flags (the Prometheus exporters' spellings work too: --config.file, --log.level,
 
 Operator command line (`hotdata-monitor connections --help` for details): list, get, health,
 purge, profile, create and delete the workspace's connections with the daemon's config and token.
+`hotdata-monitor state clear-hold` ends the hold of every purge that a state file the daemon
+could not use began (`hotdata-monitor state --help`).
 
 Exit codes: 0 success, 1 unhealthy (--once, connections health), 2 usage or configuration error,
 3 no valid answer (or an API error), 4 (connections purge/delete) refused or not confirmed.
-`hotdata-monitor state clear-hold` ends the hold of every purge that a state file the daemon
-could not use began (`hotdata-monitor state --help`).
 )";
 }
 
@@ -73,13 +73,13 @@ std::expected<CliOptions, std::string> ParseCli(int argc, char** argv) {
       o.connections = true;
       o.connections_args.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
       break;
-    } else if (arg == "--config" || arg == "-c" || arg == "--config.file") {
-      auto v = take_value();
-      if (!v) return std::unexpected(v.error());
     } else if (arg == "state" && !has_value) {
       o.state = true;
       o.state_args.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
       break;
+    } else if (arg == "--config" || arg == "-c" || arg == "--config.file") {
+      auto v = take_value();
+      if (!v) return std::unexpected(v.error());
       o.config_path = *v;
     } else if (arg == "--web.listen-address") {
       auto v = take_value();
@@ -124,9 +124,9 @@ std::expected<CliOptions, std::string> ParseCli(int argc, char** argv) {
     return std::unexpected("--check-config and --once exclude each other");
   if (o.connections && (o.check_config || o.once || o.dry_run))
     return std::unexpected("connections excludes --check-config, --once and --dry-run");
+  if (o.state && (o.check_config || o.once || o.dry_run))
+    return std::unexpected("state excludes --check-config, --once and --dry-run");
   return o;
 }
 
 }  // namespace hdm
-  if (o.state && (o.check_config || o.once || o.dry_run))
-    return std::unexpected("state excludes --check-config, --once and --dry-run");

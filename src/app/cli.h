@@ -25,10 +25,10 @@ struct CliOptions {
   // src/ops (ParseOpsArgs). Set: run the operator command line instead of the daemon.
   bool connections = false;
   std::vector<std::string> connections_args;
-};
   // `hotdata-monitor [flags] state ...`: everything after "state" (src/ops/state_command.h).
   bool state = false;
   std::vector<std::string> state_args;
+};
 
 // Accepts `--flag value` and `--flag=value`. The error is a one-line usage message.
 std::expected<CliOptions, std::string> ParseCli(int argc, char** argv);

@@ -208,6 +208,7 @@ PolicyCounters Daemon::CurrentPolicyCounters() const {
   out.actions = counted.actions;
   out.suppressed = counted.suppressed;
   out.outage_pause = policy_->OutagePaused();
+  out.state_lost = policy_->StateLost();
   const policy::PolicyEngine::Budget budget = policy_->Budget();
   out.budget_limit = budget.limit;
   out.budget_remaining = budget.remaining;
@@ -235,7 +236,6 @@ std::string Daemon::StatusLine() const {
   if (!snap.discovered) {
     return snap.last_discovery_error.empty()
                ? std::string("waiting for the first discovery")
-  out.state_lost = policy_->StateLost();
                : "waiting for the first discovery: " + snap.last_discovery_error;
   }
   size_t unhealthy = 0;
