@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
 
   auto daemon = hdm::Daemon::Create({.config_path = cli->config_path,
                                      .force_dry_run = cli->dry_run,
-                                     .listen_override = cli->listen_address});
+                                     .listen_override = cli->listen_address,
+                                     .web_config_file = cli->web_config_file});
   if (!daemon) {
     std::cerr << "hotdata-monitor: " << daemon.error();
     if (!daemon.error().message.ends_with("\n")) std::cerr << "\n";

@@ -7,6 +7,7 @@
 #include "app/commands.h"
 #include "app/daemon.h"
 #include "app/token.h"
+#include "config/web_config.h"
 #include "health/selection.h"
 
 namespace hdm {
@@ -43,13 +44,21 @@ std::string ActionText(const PolicyConfig& p) {
 }  // namespace
 
 int RunCheckConfig(const CliOptions& cli, std::ostream& out, std::ostream& err) {
-  auto config = LoadConfig(cli.config_path);
+  WebConfig web;
+  auto config = LoadConfigAndWebConfig(cli.config_path, cli.web_config_file, &web);
   if (!config) {
     err << FormatConfigErrors(config.error());
-    err << cli.config_path << ": " << config.error().size() << " error(s)\n";
+    // The errors are the web config file's when the main one was valid.
+    const std::string& file =
+        config.error().empty() ? cli.config_path : config.error().front().file;
+    err << file << ": " << config.error().size() << " error(s)\n";
     return kExitUsage;
   }
   out << cli.config_path << ": valid (" << config->policies.size() << " policies)\n";
+  if (!cli.web_config_file.empty()) {
+    out << cli.web_config_file << ": valid (" << web.Summary() << ")\n";
+    for (const std::string& note : web.Notes()) out << note << "\n";
+  }
   if (cli.offline) {
     out << "API not asked: --offline\n";
     return kExitOk;

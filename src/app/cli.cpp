@@ -20,6 +20,9 @@ Flags (the Prometheus exporters' spellings work too: --config.file, --log.level,
   --config PATH            config file (default /etc/hotdata-monitor/config.yaml)
   --web.listen-address ADDR
                            host:port to serve on, instead of the config's server.listen
+  --web.config.file PATH   TLS, basic auth users and response headers of the server, in the
+                           Prometheus exporters' web config format (tls_server_config,
+                           basic_auth_users, http_server_config.headers); re-read at reload
   --check-config           validate the config and every policy, then ask the API what would be
                            monitored and which policy matches what; exit 0 when the file is valid
   --offline                with --check-config: check the files only, read no token and ask no
@@ -88,6 +91,11 @@ std::expected<CliOptions, std::string> ParseCli(int argc, char** argv) {
         return std::unexpected("--web.listen-address: " + *problem);
       }
       o.listen_address = *v;
+    } else if (arg == "--web.config.file") {
+      auto v = take_value();
+      if (!v) return std::unexpected(v.error());
+      if (v->empty()) return std::unexpected("--web.config.file needs a file name");
+      o.web_config_file = *v;
     } else if (arg == "--log-level" || arg == "--log.level") {
       auto v = take_value();
       if (!v) return std::unexpected(v.error());

@@ -19,6 +19,7 @@ struct CliOptions {
   bool version = false;
   bool help = false;
   std::optional<std::string> listen_address;  // --web.listen-address: wins over server.listen
+  std::string web_config_file;  // --web.config.file (config/web_config.h); empty: none
   std::string log_level = "info";
   LogFormat log_format = LogFormat::kText;
   // `hotdata-monitor [flags] connections ...`: everything after "connections", parsed by

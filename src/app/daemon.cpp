@@ -8,6 +8,7 @@
 #include "app/api_factory.h"
 #include "app/token.h"
 #include "config/server_files.h"
+#include "config/web_config.h"
 #include "http/status_json.h"
 #include "state/state_file.h"
 #include "state/state_lock.h"
@@ -19,9 +20,15 @@ namespace {
 // a step of the wall clock neither fails /healthz nor hides a stalled loop).
 constexpr auto kLoopStallLimit = std::chrono::seconds(30);
 
-// The checker for server.basic_auth, or null without it. The error names the file.
+// The checker for server.basic_auth or the web config's basic_auth_users, or null without
+// either. The error names the file.
 std::expected<std::shared_ptr<const BasicAuthChecker>, std::string> LoadBasicAuth(
     const ServerConfig& server) {
+  if (!server.basic_auth_users.empty()) {
+    auto checker = BasicAuthChecker::Create(server.basic_auth_users);
+    if (!checker) return std::unexpected("basic_auth_users: " + checker.error());
+    return std::shared_ptr<const BasicAuthChecker>(std::move(*checker));
+  }
   if (!server.basic_auth) return nullptr;
   auto hash = ReadPasswordHash(server.basic_auth->password_file);
   if (!hash) return std::unexpected("server.basic_auth.password_file: " + hash.error());
@@ -30,13 +37,29 @@ std::expected<std::shared_ptr<const BasicAuthChecker>, std::string> LoadBasicAut
   return std::shared_ptr<const BasicAuthChecker>(std::move(*checker));
 }
 
-// The certificate and key of server.tls, or null without it. The error names the file.
+// The certificate, key and policy of server.tls (or the web config's tls_server_config), or
+// null without it. The error names the file.
 std::expected<std::shared_ptr<const TlsIdentity>, std::string> LoadServerTls(
     const ServerConfig& server) {
   if (!server.tls) return nullptr;
-  auto identity = LoadTlsIdentity(server.tls->cert_file, server.tls->key_file);
-  if (!identity) return std::unexpected("server.tls: " + identity.error());
+  auto identity = LoadTlsIdentity(*server.tls);
+  if (!identity) {
+    return std::unexpected(server.web_config_file.empty()
+                               ? "server.tls: " + identity.error()
+                               : server.web_config_file +
+                                     ": tls_server_config: " + identity.error());
+  }
   return std::move(*identity);
+}
+
+// The config file and, with --web.config.file, the web config file; its notes are logged.
+ConfigResult LoadDaemonConfig(const DaemonOptions& options) {
+  WebConfig web;
+  auto config = LoadConfigAndWebConfig(options.config_path, options.web_config_file, &web);
+  if (config) {
+    for (const std::string& note : web.Notes()) spdlog::info("{}", note);
+  }
+  return config;
 }
 
 StartError NeedsNewConfig(std::string message) {
@@ -78,7 +101,7 @@ std::string FormatConfigErrors(const std::vector<ConfigError>& errors) {
 }
 
 std::expected<std::unique_ptr<Daemon>, StartError> Daemon::Create(DaemonOptions options) {
-  auto config = LoadConfig(options.config_path);
+  auto config = LoadDaemonConfig(options);
   if (!config) return std::unexpected(NeedsNewConfig(FormatConfigErrors(config.error())));
   auto auth = LoadBasicAuth(config->server);
   if (!auth) return std::unexpected(NeedsNewConfig(config->source_path + ": " + auth.error()));
@@ -92,6 +115,7 @@ std::expected<std::unique_ptr<Daemon>, StartError> Daemon::Create(DaemonOptions 
   auto shared = std::make_shared<const Config>(std::move(*config));
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(options), shared, std::move(*token)));
   daemon->server_->SetBasicAuth(std::move(*auth));
+  daemon->server_->SetExtraHeaders(shared->server.headers);
   return daemon;
 }
 
@@ -167,7 +191,10 @@ std::expected<int, StartError> Daemon::Start() {
   }
   spdlog::info("hotdata-monitor {} listening on {} (port {}, {}{}), watching {}", HDM_VERSION,
                config()->server.listen, *port, server_->tls() ? "https" : "http",
-               config()->server.basic_auth ? ", basic auth" : "", config()->api.base_url);
+               config()->server.basic_auth || !config()->server.basic_auth_users.empty()
+                   ? ", basic auth"
+                   : "",
+               config()->api.base_url);
   // Ready means serving with a valid config, token and state: an API that cannot be reached
   // yet is a STATUS= and /readyz matter, not a start that hangs until TimeoutStartSec. Sent
   // before the scheduler starts, so that every STATUS= from its heartbeat comes after it.
@@ -266,7 +293,7 @@ std::expected<void, std::string> Daemon::Reload() {
     spdlog::error("reload failed, the running config stays in force:\n{}", errors);
     return std::unexpected(std::move(errors));
   };
-  auto loaded = LoadConfig(options_.config_path);
+  auto loaded = LoadDaemonConfig(options_);
   if (!loaded) return fail(FormatConfigErrors(loaded.error()));
   if (options_.force_dry_run) loaded->safety.dry_run = true;
   if (options_.listen_override) loaded->server.listen = *options_.listen_override;
@@ -282,11 +309,16 @@ std::expected<void, std::string> Daemon::Reload() {
     if (!loaded_tls) return fail(next->source_path + ": " + loaded_tls.error() + "\n");
     tls_identity = std::move(*loaded_tls);
   }
-  if (previous->server.basic_auth && !next->server.basic_auth) {
+  const auto has_auth = [](const ServerConfig& s) {
+    return s.basic_auth || !s.basic_auth_users.empty();
+  };
+  if (has_auth(previous->server) && !has_auth(next->server)) {
     spdlog::warn("reload: server.basic_auth is gone from the config; every endpoint is open now");
   }
   if (next->server.tls.has_value() != server_->tls()) {
-    spdlog::warn("reload: turning server.tls on or off takes effect at the next restart");
+    spdlog::warn(
+        "reload: turning TLS (server.tls, tls_server_config) on or off takes effect at the next "
+        "restart");
   }
   if (next->api.base_url != previous->api.base_url ||
       next->api.token_file != previous->api.token_file ||
@@ -299,6 +331,7 @@ std::expected<void, std::string> Daemon::Reload() {
   SchedulerConfig sched = next->scheduler;
   sched.concurrency = previous->scheduler.concurrency;  // the worker pool keeps its size
   server_->SetBasicAuth(std::move(*auth));
+  server_->SetExtraHeaders(next->server.headers);
   if (tls_identity) server_->SetTlsIdentity(std::move(tls_identity));
   scheduler_->SetTables(next->tables);
   scheduler_->Reconfigure(std::move(sched));

@@ -29,6 +29,9 @@ struct DaemonOptions {
   bool force_dry_run = false;  // --dry-run
   // --web.listen-address: serve there whatever server.listen says (kept across reloads).
   std::optional<std::string> listen_override;
+  // --web.config.file: TLS, basic auth users and headers of the server (config/web_config.h);
+  // re-read with the config at every reload. Empty: none.
+  std::string web_config_file;
   // Where the daemon reads time (tests step its wall clock); null: the system's clocks. Must
   // outlive the Daemon.
   const Clock* clock = nullptr;

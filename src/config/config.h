@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <expected>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,9 +71,27 @@ struct TableWatch {
   TableRef table;
 };
 
+// The client certificate policy of the server, as Go's crypto/tls names them (exporter-toolkit's
+// client_auth_type). "Verify" checks the certificate against client_ca_file.
+enum class ClientAuthType {
+  kNoClientCert,
+  kRequestClientCert,           // asked for, not required, not verified
+  kRequireAnyClientCert,        // required, not verified
+  kVerifyClientCertIfGiven,     // not required, verified when given
+  kRequireAndVerifyClientCert,  // required and verified
+};
+
+enum class TlsVersion { kTls10, kTls11, kTls12, kTls13 };
+
 struct ServerTlsConfig {
   std::string cert_file;
   std::string key_file;
+  // The rest comes from --web.config.file only (server.tls has the two files and these defaults).
+  ClientAuthType client_auth = ClientAuthType::kNoClientCert;
+  std::string client_ca_file;  // empty: none
+  TlsVersion min_version = TlsVersion::kTls12;
+  TlsVersion max_version = TlsVersion::kTls13;
+  bool prefer_server_cipher_suites = true;
 };
 
 struct BasicAuthConfig {
@@ -84,6 +103,10 @@ struct ServerConfig {
   std::string listen = "0.0.0.0:9977";
   std::optional<ServerTlsConfig> tls;
   std::optional<BasicAuthConfig> basic_auth;
+  // From --web.config.file (config/web_config.h); empty without one.
+  std::string web_config_file;
+  std::map<std::string, std::string> basic_auth_users;       // user -> bcrypt hash
+  std::vector<std::pair<std::string, std::string>> headers;  // added to every response
 };
 
 struct MaintenanceWindow {

@@ -80,6 +80,13 @@ std::expected<std::string, std::string> ReadPasswordHash(const std::string& path
   return std::string(hash);
 }
 
+std::optional<std::string> PemFileProblem(const std::string& path) {
+  auto text = ReadSmallFile(path);
+  if (!text) return text.error();
+  if (text->find("-----BEGIN ") == std::string::npos) return path + " is not a PEM file";
+  return std::nullopt;
+}
+
 std::vector<ConfigError> CheckServerFiles(const ServerConfig& server,
                                           const std::string& config_file) {
   std::vector<ConfigError> errors;
@@ -87,9 +94,7 @@ std::vector<ConfigError> CheckServerFiles(const ServerConfig& server,
     errors.push_back({.file = config_file, .key = key, .message = message});
   };
   auto check_pem = [&](const std::string& key, const std::string& path) {
-    auto text = ReadSmallFile(path);
-    if (!text) return add(key, text.error());
-    if (text->find("-----BEGIN ") == std::string::npos) add(key, path + " is not a PEM file");
+    if (auto problem = PemFileProblem(path)) add(key, *problem);
   };
   if (server.tls) {
     check_pem("server.tls.cert_file", server.tls->cert_file);

@@ -21,6 +21,10 @@ std::optional<std::string> BcryptHashProblem(std::string_view hash);
 // error names the file and what is wrong, never the content.
 std::expected<std::string, std::string> ReadPasswordHash(const std::string& path);
 
+// Why `path` is not a readable PEM file ("cannot read /x: ...", "/x is not a PEM file"), or
+// nullopt when it is one. Only the start of a PEM block is looked for: the TLS setup parses it.
+std::optional<std::string> PemFileProblem(const std::string& path);
+
 // Checks that server.tls.cert_file and key_file are readable PEM files and that
 // server.basic_auth.password_file holds a bcrypt hash. One error per problem, with its key and
 // no position (`config.yaml: server.tls.key_file: cannot read /x/key.pem: Permission denied`).

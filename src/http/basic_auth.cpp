@@ -86,19 +86,29 @@ std::optional<BasicCredentials> ParseBasicAuthorization(std::string_view header)
 
 std::expected<std::unique_ptr<BasicAuthChecker>, std::string> BasicAuthChecker::Create(
     std::string username, std::string bcrypt_hash, SteadyNow now) {
-  if (username.empty() || username.find(':') != std::string::npos) {
-    return std::unexpected("the basic auth user name must be non-empty and without ':'");
-  }
-  if (auto problem = BcryptHashProblem(bcrypt_hash)) {
-    return std::unexpected("the basic auth password is not a bcrypt hash: " + *problem);
-  }
-  if (!now) now = [] { return std::chrono::steady_clock::now(); };
-  return std::unique_ptr<BasicAuthChecker>(
-      new BasicAuthChecker(std::move(username), std::move(bcrypt_hash), std::move(now)));
+  std::map<std::string, std::string> users;
+  users.emplace(std::move(username), std::move(bcrypt_hash));
+  return Create(std::move(users), std::move(now));
 }
 
-BasicAuthChecker::BasicAuthChecker(std::string username, std::string bcrypt_hash, SteadyNow now)
-    : username_(std::move(username)), hash_(std::move(bcrypt_hash)), now_(std::move(now)) {}
+std::expected<std::unique_ptr<BasicAuthChecker>, std::string> BasicAuthChecker::Create(
+    std::map<std::string, std::string> users, SteadyNow now) {
+  if (users.empty()) return std::unexpected("no basic auth user");
+  for (const auto& [user, hash] : users) {
+    if (user.empty() || user.find(':') != std::string::npos) {
+      return std::unexpected("the basic auth user name must be non-empty and without ':'");
+    }
+    if (auto problem = BcryptHashProblem(hash)) {
+      return std::unexpected("the basic auth password of " + user +
+                             " is not a bcrypt hash: " + *problem);
+    }
+  }
+  if (!now) now = [] { return std::chrono::steady_clock::now(); };
+  return std::unique_ptr<BasicAuthChecker>(new BasicAuthChecker(std::move(users), std::move(now)));
+}
+
+BasicAuthChecker::BasicAuthChecker(std::map<std::string, std::string> users, SteadyNow now)
+    : users_(std::move(users)), now_(std::move(now)) {}
 
 bool BasicAuthChecker::Check(std::string_view authorization) const {
   const auto creds = ParseBasicAuthorization(authorization);
@@ -140,13 +150,17 @@ bool BasicAuthChecker::Verify(std::string_view user, std::string_view password) 
   // crypt_rn stops at a NUL: a password with one inside would be checked only up to it.
   if (password.find('\0') != std::string_view::npos) return false;
   const std::string phrase(password);
+  // An unknown user pays a bcrypt all the same, against the first user's hash.
+  const auto found = users_.find(std::string(user));
+  const bool user_ok = found != users_.end();
+  const std::string& hash = user_ok ? found->second : users_.begin()->second;
   bool hash_ok = false;
   {
     std::lock_guard lock(bcrypt_mu_);
     auto data = std::make_unique<crypt_data>();  // ~32 KiB: not on a pool thread's stack
-    const char* out = crypt_rn(phrase.c_str(), hash_.c_str(), data.get(), sizeof(crypt_data));
-    hash_ok = out != nullptr && std::strlen(out) == hash_.size() &&
-              CRYPTO_memcmp(out, hash_.data(), hash_.size()) == 0;
+    const char* out = crypt_rn(phrase.c_str(), hash.c_str(), data.get(), sizeof(crypt_data));
+    hash_ok = out != nullptr && std::strlen(out) == hash.size() &&
+              CRYPTO_memcmp(out, hash.data(), hash.size()) == 0;
     OPENSSL_cleanse(data.get(), sizeof(crypt_data));
   }
   OPENSSL_cleanse(const_cast<char*>(phrase.data()), phrase.size());
@@ -154,9 +168,6 @@ bool BasicAuthChecker::Verify(std::string_view user, std::string_view password) 
     std::lock_guard lock(mu_);
     ++verifications_;
   }
-  const Digest want = Sha256(username_);
-  const Digest got = Sha256(user);
-  const bool user_ok = CRYPTO_memcmp(want.data(), got.data(), want.size()) == 0;
   return hash_ok && user_ok;
 }
 

@@ -1,5 +1,5 @@
-// BasicAuthChecker: HTTP basic authentication of one user against a bcrypt hash, as Prometheus
-// exporters' web config (exporter-toolkit) does it.
+// BasicAuthChecker: HTTP basic authentication of one or several users, each against a bcrypt hash,
+// as Prometheus exporters' web config (exporter-toolkit) does it.
 //
 // bcrypt is slow on purpose (cost 10 is ~50-100 ms of CPU), so a successful verification is
 // remembered for kCacheTtl, keyed by a SHA-256 of the credentials: a scrape every 15 s pays one
@@ -8,8 +8,9 @@
 // while cached credentials still pass. At most kMaxPendingVerifications requests wait for or run
 // a bcrypt at once; beyond them an uncached check fails at once (401) instead of holding one of
 // the server's worker threads in the queue, so a flood of wrong passwords cannot take every
-// worker from authorised scrapes (whose credentials are cached). A wrong user name still pays the
-// bcrypt, so timing does not tell user names apart; the final comparisons are constant-time.
+// worker from authorised scrapes (whose credentials are cached). A wrong user name still pays a
+// bcrypt (against the first user's hash), so timing does not tell user names apart when the
+// hashes have the same cost; the final comparisons are constant-time.
 //
 // Thread-safe. Immutable apart from the cache; a reload builds a new checker.
 #pragma once
@@ -40,9 +41,12 @@ class BasicAuthChecker {
   // why not (never quoting it). `now` replaces the steady clock in tests.
   static std::expected<std::unique_ptr<BasicAuthChecker>, std::string> Create(
       std::string username, std::string bcrypt_hash, SteadyNow now = nullptr);
+  // Several users, user name -> bcrypt hash (at least one). The error names the user at fault.
+  static std::expected<std::unique_ptr<BasicAuthChecker>, std::string> Create(
+      std::map<std::string, std::string> users, SteadyNow now = nullptr);
 
-  // Whether the value of an Authorization header (`Basic base64(user:password)`) names the
-  // configured user and password. A missing, malformed or non-Basic header is false.
+  // Whether the value of an Authorization header (`Basic base64(user:password)`) names a
+  // configured user and its password. A missing, malformed or non-Basic header is false.
   bool Check(std::string_view authorization) const;
 
   // How many bcrypt computations ran (cache misses), for tests.
@@ -51,11 +55,10 @@ class BasicAuthChecker {
   uint64_t Overflows() const;
 
  private:
-  BasicAuthChecker(std::string username, std::string bcrypt_hash, SteadyNow now);
+  BasicAuthChecker(std::map<std::string, std::string> users, SteadyNow now);
   bool Verify(std::string_view user, std::string_view password) const;
 
-  const std::string username_;
-  const std::string hash_;
+  const std::map<std::string, std::string> users_;  // user -> bcrypt hash; not empty
   const SteadyNow now_;
   mutable std::mutex bcrypt_mu_;  // one bcrypt at a time
 

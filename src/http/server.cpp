@@ -124,14 +124,18 @@ struct HttpServer::Impl {
 
   mutable std::mutex mu;
   std::shared_ptr<const BasicAuthChecker> auth;  // Guarded by mu; null: open
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  std::shared_ptr<const Headers> extra_headers;  // Guarded by mu; null: none
 
   explicit Impl(HttpHandlers h, ConnectionLimits l) : handlers(std::move(h)), limits(l) {
     scrapes = std::make_unique<ScrapeCoalescer>(handlers.metrics);
     MakeRoutes();
     exchange.head = [this](const Request& req, RequestParser&, Response& res) {
+      AddExtraHeaders(res);
       return Admit(req, res);
     };
     exchange.handle = [this](const Request& req, Response& res) {
+      AddExtraHeaders(res);
       if (Admit(req, res)) Dispatch(req, res);
     };
   }
@@ -139,6 +143,15 @@ struct HttpServer::Impl {
   std::shared_ptr<const BasicAuthChecker> Auth() const {
     std::lock_guard lock(mu);
     return auth;
+  }
+  void AddExtraHeaders(Response& res) const {
+    std::shared_ptr<const Headers> headers;
+    {
+      std::lock_guard lock(mu);
+      headers = extra_headers;
+    }
+    if (!headers) return;
+    for (const auto& [name, value] : *headers) res.AddHeader(name, value);
   }
   void MakeRoutes();
   const Route* Find(const Request& req, Response& res) const;
@@ -284,6 +297,13 @@ bool HttpServer::SetTlsIdentity(std::shared_ptr<const TlsIdentity> identity) {
   if (!impl_->ssl_ctx || !identity) return false;
   impl_->tls_identity.Set(std::move(identity));
   return true;
+}
+
+void HttpServer::SetExtraHeaders(std::vector<std::pair<std::string, std::string>> headers) {
+  auto shared =
+      headers.empty() ? nullptr : std::make_shared<const Impl::Headers>(std::move(headers));
+  std::lock_guard lock(impl_->mu);
+  impl_->extra_headers = std::move(shared);
 }
 
 bool HttpServer::tls() const { return impl_->ssl_ctx != nullptr; }

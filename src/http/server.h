@@ -15,6 +15,10 @@
 // Optional TLS (Start with an identity) and basic auth (SetBasicAuth). With basic auth, every
 // request, to every path and with every method, needs the credentials; anything else gets 401
 // with `WWW-Authenticate: Basic realm="hotdata-monitor"` and reaches no handler.
+//
+// Extra headers (SetExtraHeaders, from --web.config.file's http_server_config.headers) go on
+// every response the server's handlers and its authentication give (401, 404 and 405 included);
+// the parser's refusals of malformed requests (400, 413, 431...) do without them.
 #pragma once
 
 #include <expected>
@@ -22,6 +26,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "http/basic_auth.h"
 #include "http/connection_manager.h"
@@ -65,6 +71,9 @@ class HttpServer {
   // Presents `identity` at the following TLS handshakes. False (and nothing changes) when the
   // server was started without TLS. Thread-safe.
   bool SetTlsIdentity(std::shared_ptr<const TlsIdentity> identity);
+  // Adds these header fields to every response from now on (replacing the previous ones).
+  // Thread-safe.
+  void SetExtraHeaders(std::vector<std::pair<std::string, std::string>> headers);
   bool tls() const;
   ConnectionManager::Stats connection_stats() const;  // zeros before Start
   // The errno of the bind or listen that failed the last Start() (EADDRINUSE, EADDRNOTAVAIL,

@@ -124,5 +124,8 @@ class FakeHotdataServer {
 // Writes a self-signed certificate and key for 127.0.0.1/localhost into `dir`
 // (cert.pem, key.pem) with the openssl library.
 std::expected<void, std::string> WriteSelfSignedCert(const std::string& dir);
+// The same for a TLS client (extended key usage clientAuth, CN "hotdata-monitor test client"):
+// its cert.pem is also the CA file that verifies it.
+std::expected<void, std::string> WriteSelfSignedClientCert(const std::string& dir);
 
 }  // namespace hdm::fake

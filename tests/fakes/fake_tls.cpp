@@ -47,7 +47,7 @@ bool AddExtension(X509* cert, int nid, const char* value) {
   return ext && X509_add_ext(cert, ext.get(), -1) == 1;
 }
 
-std::expected<X509Ptr, std::string> MakeCert(EVP_PKEY* key) {
+std::expected<X509Ptr, std::string> MakeCert(EVP_PKEY* key, bool client) {
   X509Ptr cert(X509_new());
   if (!cert) return OpenSslError("X509_new");
   X509_set_version(cert.get(), 2);  // v3
@@ -58,14 +58,16 @@ std::expected<X509Ptr, std::string> MakeCert(EVP_PKEY* key) {
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
                              reinterpret_cast<const unsigned char*>("hotdata-monitor tests"), -1,
                              -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(
+      name, "CN", MBSTRING_ASC,
+      reinterpret_cast<const unsigned char*>(client ? "hotdata-monitor test client" : "127.0.0.1"),
+      -1, -1, 0);
   X509_set_issuer_name(cert.get(), name);
   X509_set_pubkey(cert.get(), key);
   // CA:TRUE lets a client use this very certificate as its trust anchor.
   if (!AddExtension(cert.get(), NID_basic_constraints, "critical,CA:TRUE") ||
       !AddExtension(cert.get(), NID_key_usage, "critical,digitalSignature,keyCertSign") ||
-      !AddExtension(cert.get(), NID_ext_key_usage, "serverAuth") ||
+      !AddExtension(cert.get(), NID_ext_key_usage, client ? "clientAuth" : "serverAuth") ||
       !AddExtension(cert.get(), NID_subject_key_identifier, "hash") ||
       !AddExtension(cert.get(), NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost")) {
     return OpenSslError("adding certificate extensions");
@@ -74,16 +76,14 @@ std::expected<X509Ptr, std::string> MakeCert(EVP_PKEY* key) {
   return cert;
 }
 
-}  // namespace
-
-std::expected<void, std::string> WriteSelfSignedCert(const std::string& dir) {
+std::expected<void, std::string> WriteCert(const std::string& dir, bool client) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return std::unexpected("cannot create " + dir + ": " + ec.message());
 
   PkeyPtr key(EVP_EC_gen("P-256"));
   if (!key) return OpenSslError("generating the EC key");
-  auto cert = MakeCert(key.get());
+  auto cert = MakeCert(key.get(), client);
   if (!cert) return std::unexpected(cert.error());
 
   const std::string cert_path = dir + "/cert.pem";
@@ -102,6 +102,16 @@ std::expected<void, std::string> WriteSelfSignedCert(const std::string& dir) {
     return OpenSslError("writing " + key_path);
   }
   return {};
+}
+
+}  // namespace
+
+std::expected<void, std::string> WriteSelfSignedCert(const std::string& dir) {
+  return WriteCert(dir, false);
+}
+
+std::expected<void, std::string> WriteSelfSignedClientCert(const std::string& dir) {
+  return WriteCert(dir, true);
 }
 
 }  // namespace hdm::fake

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "integration/harness.h"
+#include "unit/http/bcrypt_hash.h"
 
 namespace hdm::testing {
 namespace {
@@ -140,6 +141,48 @@ TEST_F(CliTest, ExporterFlagSpellingsAreAccepted) {
   EXPECT_EQ(fmt.exit_code, 2);
   EXPECT_NE(fmt.output.find("--log.format: expected text or json"), std::string::npos)
       << fmt.output;
+}
+
+// issue #14: --check-config validates --web.config.file too (offline, as ExecReload runs it).
+TEST_F(CliTest, CheckConfigValidatesTheWebConfigFile) {
+  const std::string cfg = Config("");
+  ASSERT_TRUE(fake::WriteSelfSignedCert((dir_.path() / "tls").string()).has_value());
+  const std::string web =
+      dir_.Write("web.yml",
+                 "tls_server_config: { cert_file: tls/cert.pem, key_file: tls/key.pem }\n"
+                 "basic_auth_users:\n  prom: " +
+                     MakeBcryptHash("p1") + "\n  grafana: " + MakeBcryptHash("p2") +
+                     "\nhttp_server_config: { http2: true, headers: { X-Frame-Options: deny } }\n");
+  ProcessRun r =
+      RunMonitor("--check-config --offline --config " + cfg + " --web.config.file=" + web);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(web + ": valid (TLS (no client certificates), 2 basic auth users, 1 "
+                                "header)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("http2: hotdata-monitor serves HTTP/1.1 only"), std::string::npos)
+      << r.output;
+
+  const std::string bad = dir_.Write("bad-web.yml",
+                                     "tls_server_config: { cert_file: tls/cert.pem, key_file: "
+                                     "tls/key.pem, client_auth_type: Always }\n"
+                                     "basic_auth_users: { prom: hunter2 }\n");
+  ProcessRun b =
+      RunMonitor("--check-config --offline --config " + cfg + " --web.config.file " + bad);
+  EXPECT_EQ(b.exit_code, 2) << b.output;
+  EXPECT_NE(b.output.find(bad + ":1:"), std::string::npos) << b.output;
+  EXPECT_NE(b.output.find("tls_server_config.client_auth_type: expected one of"), std::string::npos)
+      << b.output;
+  EXPECT_NE(b.output.find("basic_auth_users.prom: not a bcrypt hash"), std::string::npos)
+      << b.output;
+  EXPECT_EQ(b.output.find("hunter2"), std::string::npos) << b.output;
+  EXPECT_NE(b.output.find(bad + ": 2 error(s)"), std::string::npos) << b.output;
+
+  ProcessRun missing = RunMonitor("--check-config --offline --config " + cfg +
+                                  " --web.config.file " + (dir_.path() / "nope.yml").string());
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  EXPECT_NE(missing.output.find("nope.yml: cannot read file"), std::string::npos) << missing.output;
+  EXPECT_EQ(RunMonitor("--check-config --config " + cfg + " --web.config.file=").exit_code, 2);
 }
 
 TEST_F(CliTest, UsageErrorsVersionAndHelp) {

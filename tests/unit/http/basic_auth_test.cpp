@@ -55,6 +55,33 @@ TEST_F(BasicAuthTest, RefusesAWrongUserOrPassword) {
   EXPECT_EQ(checker_->Verifications(), 4u);
 }
 
+// --web.config.file's basic_auth_users: several users, each with a hash of its own.
+TEST(BasicAuthUsersTest, EachUserWithItsOwnPassword) {
+  auto c = BasicAuthChecker::Create(std::map<std::string, std::string>{
+      {"alice", MakeBcryptHash("alice-pass")}, {"bob", MakeBcryptHash("bob-pass")}});
+  ASSERT_TRUE(c.has_value()) << c.error();
+  EXPECT_TRUE((*c)->Check(Basic("alice", "alice-pass")));
+  EXPECT_TRUE((*c)->Check(Basic("bob", "bob-pass")));
+  EXPECT_FALSE((*c)->Check(Basic("alice", "bob-pass")));
+  EXPECT_FALSE((*c)->Check(Basic("bob", "alice-pass")));
+  EXPECT_FALSE((*c)->Check(Basic("carol", "alice-pass")));
+  // Every uncached check paid a bcrypt, the unknown user's too.
+  EXPECT_EQ((*c)->Verifications(), 5u);
+}
+
+TEST(BasicAuthUsersTest, RefusesNoUserABadNameOrABadHash) {
+  EXPECT_FALSE(BasicAuthChecker::Create(std::map<std::string, std::string>{}).has_value());
+  EXPECT_FALSE(
+      BasicAuthChecker::Create(std::map<std::string, std::string>{{"ok", MakeBcryptHash("x")},
+                                                                  {"a:b", MakeBcryptHash("y")}})
+          .has_value());
+  auto plain = BasicAuthChecker::Create(
+      std::map<std::string, std::string>{{"ok", MakeBcryptHash("x")}, {"bob", "hunter2"}});
+  ASSERT_FALSE(plain.has_value());
+  EXPECT_NE(plain.error().find("bob"), std::string::npos) << plain.error();
+  EXPECT_EQ(plain.error().find("hunter2"), std::string::npos) << plain.error();
+}
+
 TEST_F(BasicAuthTest, RefusesMalformedHeaders) {
   const std::string good = Basic("prom", "s3cret pass");
   const std::string b64 = good.substr(6);
