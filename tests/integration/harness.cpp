@@ -102,9 +102,10 @@ DaemonHarness::DaemonHarness(const std::string& extra_config)
   StartDaemon();
 }
 
-void DaemonHarness::RestartDaemon() {
+void DaemonHarness::RestartDaemon(const std::function<void()>& while_stopped) {
   if (daemon_) daemon_->Stop();
   daemon_.reset();
+  if (while_stopped) while_stopped();
   StartDaemon();
 }
 

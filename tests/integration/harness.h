@@ -59,8 +59,9 @@ class DaemonHarness {
   };
   Reply Get(const std::string& path, bool gzip = false);
   std::string Metrics() { return Get("/metrics").body; }
-  // Stops the daemon and starts a new one on the same config and state file.
-  void RestartDaemon();
+  // Stops the daemon and starts a new one on the same config and state file; `while_stopped`,
+  // when given, runs in between (to put a config or state file in place).
+  void RestartDaemon(const std::function<void()>& while_stopped = nullptr);
   // True once a completed round is visible and every connection has been checked.
   bool WaitForRounds(uint64_t rounds);
 
