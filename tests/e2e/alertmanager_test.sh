@@ -244,10 +244,13 @@ for instance in ("mon-a:9977", "mon-b:9977", "mon-c:9977"):
     for name in names:
         for sample in samples[name].values():
             for conn in (range(1, 6) if "connection_id" in sample else [None]):
-                labels = dict(sample, instance=instance)
+                # Every target carries its workspace label (deploy/prometheus/scrape.yml), which
+                # Alertmanager groups by; the samples differ in whether their test gave one.
+                labels = dict(sample, instance=instance, workspace="eu")
                 if conn is not None:
                     labels.update(connection_id=f"conn_{conn:04d}", connection=f"c{conn}")
-                posted.append(labels)
+                if labels not in posted:
+                    posted.append(labels)
 req = urllib.request.Request(f"{base}/api/v2/alerts", data=json.dumps([{"labels": l} for l in posted]).encode(),
                              headers={"Content-Type": "application/json"}, method="POST")
 urllib.request.urlopen(req, timeout=5).read()
