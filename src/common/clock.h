@@ -1,7 +1,7 @@
 // Clock: the one place the daemon reads time from, so tests can advance time instead of
 // sleeping. Implementations are thread-safe.
 //
-// Two clocks, for two jobs (README, "Reliability"):
+// Two clocks, for two jobs (docs/reliability.md):
 //   Now()  the wall clock: timestamps people read, cron schedules, and what is persisted
 //          (cooldowns, budget spending, last purges), since only it means the same after a
 //          restart. NTP, a resumed VM or an operator can step it back or forward at any time.

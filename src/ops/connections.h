@@ -1,6 +1,6 @@
 // `hotdata-monitor connections ...`: the operator command line over the eight connection
-// operations of the Hotdata API, with the daemon's config and token (README, "Operator command
-// line"). Start here; the subcommands are in subcommands.h.
+// operations of the Hotdata API, with the daemon's config and token (docs/operator-cli.md).
+// Start here; the subcommands are in subcommands.h.
 #pragma once
 
 #include <iosfwd>

@@ -2,7 +2,7 @@
 // policy engine applies, and the same cooldowns and budget it keeps, in the state file.
 //
 // Pure functions over PolicyState, plus the locked read-modify-write of the state file
-// (UpdateSharedState). See the README, "Operator command line", for the whole design.
+// (UpdateSharedState). See docs/operator-cli.md for the whole design.
 #pragma once
 
 #include <expected>

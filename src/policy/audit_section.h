@@ -1,5 +1,5 @@
 // The "audit" section of the state file: what the daemon's audit trail needs to survive a
-// restart (README, "What survives a restart"):
+// restart (docs/policies.md, "What survives a restart"):
 // - the newest entries of its AuditLog, the ones GET /api/v1/actions serves;
 // - the purges in flight at the write-ahead save, so that a crash before their answer is
 //   recorded leaves each as an entry with outcome "unknown" instead of nothing;

@@ -11,7 +11,7 @@
 // The state file is shared with the operator command line (`connections purge`): every save is a
 // read-merge-write under state::StateLock, and each pass re-reads the file when its stamp
 // changed, so that the operator's cooldowns, budget spending and audit entries are respected and
-// kept (README, "Operator command line").
+// kept (docs/operator-cli.md).
 //
 // Besides its engine's state, the service keeps its audit trail in the state file (the newest
 // audit_capacity entries, the purges in flight, the last purge of each connection: see

@@ -130,7 +130,7 @@ TEST(AuditSectionTest, DamageIsSkippedEntryByEntryOrReportedForTheSection) {
   }
 }
 
-// The figure the README quotes: a state file with a full audit section (the AuditLog's 1,000
+// The figure docs/policies.md quotes: a state file with a full audit section (the AuditLog's 1,000
 // entries, last purges of 50 connections) as state::Save writes it.
 TEST(AuditSectionTest, AFullSectionKeepsTheStateFileSmall) {
   AuditSection full;
