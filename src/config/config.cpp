@@ -4,10 +4,6 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <optional>
 #include <sstream>
 
@@ -142,23 +138,10 @@ ConfigResult ParseConfig(const std::string& yaml_text, const std::string& file_n
 }
 
 ConfigResult LoadConfig(const std::string& path) {
-  auto fail = [&](const std::string& why) {
-    // No position and no key: ToString() gives "path: cannot read file: why".
-    return ConfigResult(std::unexpect,
-                        std::vector{ConfigError{.file = path,
-                                                .line = 0,
-                                                .column = 0,
-                                                .key = "",
-                                                .message = "cannot read file: " + why}});
-  };
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return fail(std::strerror(EISDIR));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return fail(std::strerror(errno));
-  ConfigResult config = ParseConfig(text.str(), path);
+  // No position and no key: ToString() gives "path: cannot read file: why".
+  auto text = config_internal::ReadConfigText(path);
+  if (!text) return std::unexpected(std::move(text.error()));
+  ConfigResult config = ParseConfig(*text, path);
   if (!config) return config;
   // The files the server section names, once the YAML is valid (see server_files.h).
   if (auto problems = CheckServerFiles(config->server, path); !problems.empty()) {

@@ -2,10 +2,30 @@
 #include "config/config_yaml.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace hdm::config_internal {
+
+std::expected<std::string, std::vector<ConfigError>> ReadConfigText(const std::string& path) {
+  auto fail = [&](const std::string& why) {
+    return std::unexpected(
+        std::vector{ConfigError{.file = path, .message = "cannot read file: " + why}});
+  };
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return fail(std::strerror(EISDIR));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return fail(std::strerror(errno));
+  return std::move(text).str();
+}
 
 std::string Quote(std::string_view text) { return "\"" + std::string(text) + "\""; }
 

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <expected>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,10 @@ class Errors {
   std::vector<ConfigError> errors_;
   std::vector<std::pair<YAML::Node, YAML::Mark>> empty_values_;
 };
+
+// The whole text of a config file (the main config or the web config), or one error without
+// position or key: "PATH: cannot read file: why" (a directory, a missing or unreadable file).
+std::expected<std::string, std::vector<ConfigError>> ReadConfigText(const std::string& path);
 
 // "api" + "timeout" -> "api.timeout"; "" + "api" -> "api".
 std::string Join(std::string_view path, std::string_view key);

@@ -3,11 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <array>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string_view>
 
 #include "config/config_yaml.h"
@@ -397,19 +393,9 @@ WebConfigResult ParseWebConfig(const std::string& yaml_text, const std::string& 
 }
 
 WebConfigResult LoadWebConfig(const std::string& path) {
-  auto fail = [&](const std::string& why) {
-    return WebConfigResult(
-        std::unexpect,
-        std::vector{ConfigError{.file = path, .message = "cannot read file: " + why}});
-  };
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return fail(std::strerror(EISDIR));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return fail(std::strerror(errno));
-  WebConfigResult web = ParseWebConfig(text.str(), path);
+  auto text = config_internal::ReadConfigText(path);
+  if (!text) return std::unexpected(std::move(text.error()));
+  WebConfigResult web = ParseWebConfig(*text, path);
   if (!web || !web->tls) return web;
   std::vector<ConfigError> problems;
   auto check = [&](const std::string& key, const std::string& file) {
