@@ -15,7 +15,6 @@
 namespace hdm::ops {
 namespace {
 
-constexpr auto kBudgetWindow = std::chrono::hours(1);
 constexpr auto kLockTimeout = std::chrono::seconds(10);
 constexpr char kPolicySection[] = "policy";
 
@@ -63,7 +62,7 @@ std::optional<Refusal> CheckManualPurge(const Config& config, const policy::Poli
                                                           FormatRfc3339(latest->second)};
   }
   const auto spent = std::count_if(state.budget_spends.begin(), state.budget_spends.end(),
-                                   [&](SysTime t) { return t > now - kBudgetWindow; });
+                                   [&](SysTime t) { return t > now - policy::kBudgetWindow; });
   if (spent >= config.safety.max_purges_per_hour) {
     return Refusal{policy::SuppressReason::kBudget,
                    "budget spent: " + std::to_string(spent) + " purges in the last hour (max " +

@@ -3,6 +3,7 @@
 // Plain values; thread-safe to copy.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,6 +12,11 @@
 #include "config/config.h"
 
 namespace hdm::policy {
+
+// The global budget's sliding window (safety.max_purges_per_hour): spending older than this
+// counts no more. The engine, its status, the state_lost hold and the operator command line's
+// guard all use this one.
+inline constexpr std::chrono::hours kBudgetWindow{1};
 
 // Why a decision was held back, in the order the engine checks them (product.md, "Safety").
 // kStateLost and kApiUnreachable come before the five of product.md: while the state file could

@@ -8,11 +8,6 @@
 #include "policy/trigger_text.h"
 
 namespace hdm::policy {
-namespace {
-
-constexpr auto kBudgetWindow = std::chrono::hours(1);
-
-}  // namespace
 
 // A candidate expanded to one target; candidates for the same (policy, target) in one
 // Evaluate() are merged, so that one evaluation never decides twice on one target.
@@ -116,6 +111,11 @@ std::optional<SysTime> PolicyEngine::NextDue() const {
   for (const auto& [policy, t] : schedule_next_) consider(t);
   for (const auto& [key, retry] : state_.retries) consider(retry.due);
   return next;
+}
+
+int64_t PolicyEngine::BudgetSpent(SysTime now) const {
+  return std::count_if(state_.budget_spends.begin(), state_.budget_spends.end(),
+                       [&](SysTime t) { return t > now - kBudgetWindow; });
 }
 
 void PolicyEngine::Prune(SysTime now) {
@@ -278,8 +278,7 @@ std::optional<std::pair<SuppressReason, std::string>> PolicyEngine::Suppression(
       return std::pair{SuppressReason::kCooldown, "a purge of this target is in flight"};
     }
   }
-  const auto spent = std::count_if(state_.budget_spends.begin(), state_.budget_spends.end(),
-                                   [&](SysTime t) { return t > now - kBudgetWindow; });
+  const int64_t spent = BudgetSpent(now);
   if (spent >= safety.max_purges_per_hour) {
     return std::pair{SuppressReason::kBudget, "budget spent: " + std::to_string(spent) +
                                                   " purges in the last hour (max " +

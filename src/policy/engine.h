@@ -166,6 +166,8 @@ class PolicyEngine {
   std::optional<SysTime> NextDue() const;
 
  private:
+  // Purges spent in the budget's sliding window up to `now` (the budget safety and BudgetAt).
+  int64_t BudgetSpent(SysTime now) const;
   // A condition that fired, before it is expanded into targets and judged.
   struct Candidate {
     std::string policy;

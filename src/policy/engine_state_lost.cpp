@@ -7,12 +7,6 @@
 #include "policy/engine.h"
 
 namespace hdm::policy {
-namespace {
-
-// The budget's sliding window (engine.cpp): spending older than this counts no more.
-constexpr auto kBudgetWindow = std::chrono::hours(1);
-
-}  // namespace
 
 std::optional<SysTime> PolicyEngine::StateLostUntil() const {
   if (!state_.state_lost) return std::nullopt;

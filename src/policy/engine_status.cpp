@@ -79,10 +79,7 @@ std::vector<PolicyStatus> PolicyEngine::StatusFor(const std::string& connection_
 }
 
 PolicyEngine::Budget PolicyEngine::BudgetAt(SysTime now) const {
-  // The same sliding hour as the budget safety (Suppression() in engine.cpp).
-  const auto window = std::chrono::hours(1);
-  const auto spent = std::count_if(state_.budget_spends.begin(), state_.budget_spends.end(),
-                                   [&](SysTime t) { return t > now - window; });
+  const int64_t spent = BudgetSpent(now);
   const int64_t limit = config_->safety.max_purges_per_hour;
   return {.limit = limit, .remaining = std::max<int64_t>(0, limit - spent)};
 }
