@@ -22,7 +22,8 @@ inline std::string FormatRfc3339(SysTime t) {
 }
 
 // Parses "YYYY-MM-DDTHH:MM:SS" with an optional fraction and "Z" or a "+hh:mm"/"-hh:mm" offset
-// ('t', 'z' and a space separator accepted). nullopt on anything else.
+// ('t', 'z' and a space separator accepted). nullopt on anything else, and for a year outside
+// 1678-2261 (what SysTime can hold).
 inline std::optional<SysTime> ParseRfc3339(std::string_view s) {
   auto digits = [&](size_t pos, size_t n, int& out) {
     if (pos + n > s.size()) return false;
@@ -43,6 +44,10 @@ inline std::optional<SysTime> ParseRfc3339(std::string_view s) {
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
     return std::nullopt;
   }
+  // SysTime counts nanoseconds in 64 bits: 1677-09-21 to 2262-04-11. Beyond the years wholly in
+  // that span the conversion would overflow ("0001-01-01T00:00:00Z", Alertmanager's endsAt of a
+  // firing alert, among them).
+  if (year < 1678 || year > 2261) return std::nullopt;
   size_t pos = 19;
   std::chrono::nanoseconds fraction{0};
   if (pos < s.size() && s[pos] == '.') {

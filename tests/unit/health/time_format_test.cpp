@@ -25,5 +25,16 @@ TEST(Rfc3339Test, RejectsAnythingElse) {
   }
 }
 
+// Alertmanager and Grafana send "0001-01-01T00:00:00Z" as the endsAt of a firing alert; SysTime
+// (nanoseconds in 64 bits) spans only 1677 to 2262. A year outside it is refused, not wrapped.
+TEST(Rfc3339Test, RefusesYearsOutsideTheClocksRange) {
+  EXPECT_FALSE(ParseRfc3339("0001-01-01T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseRfc3339("1600-01-01T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseRfc3339("2300-01-01T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseRfc3339("9999-12-31T23:59:59Z").has_value());
+  EXPECT_EQ(ParseRfc3339("1970-01-01T00:00:00Z"), SysTime{});
+  EXPECT_TRUE(ParseRfc3339("2200-01-01T00:00:00Z").has_value());
+}
+
 }  // namespace
 }  // namespace hdm
