@@ -3,6 +3,7 @@
 #include <chrono>
 #include <ostream>
 
+#include "app/alert_webhook.h"
 #include "app/api_factory.h"
 #include "app/commands.h"
 #include "app/daemon.h"
@@ -29,12 +30,17 @@ std::string EventName(EventKind k) {
       return "table_stale";
     case EventKind::kTablesChanged:
       return "tables_changed";
+    case EventKind::kAlert:
+      return "alert";
   }
   return "?";
 }
 
 std::string ActionText(const PolicyConfig& p) {
   if (p.action.purge == PurgeKind::kConnection) return "purge the connection cache";
+  if (p.action.tables.empty() && p.when.event == EventKind::kAlert) {
+    return "purge the cache of the table the alert's schema and table labels name";
+  }
   if (p.action.tables.empty()) return "purge the cache of the tables that triggered";
   std::string out = "purge the cache of";
   for (const auto& t : p.action.tables) out += " " + t.schema + "." + t.table;
@@ -59,6 +65,8 @@ int RunCheckConfig(const CliOptions& cli, std::ostream& out, std::ostream& err) 
     out << cli.web_config_file << ": valid (" << web.Summary() << ")\n";
     for (const std::string& note : web.Notes()) out << note << "\n";
   }
+  const std::string listen = cli.listen_address.value_or(config->server.listen);
+  if (auto exposed = AlertWebhookExposure(*config, listen)) out << *exposed << "\n";
   if (cli.offline) {
     out << "API not asked: --offline\n";
     return kExitOk;

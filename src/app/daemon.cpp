@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/alert_webhook.h"
 #include "app/api_factory.h"
 #include "app/token.h"
 #include "config/server_files.h"
@@ -156,6 +157,7 @@ Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std:
   scheduler_->SetProfileListener([this](const TableState& t, SysTime now) {
     policy_->OnTableProfile(t.connection_id, {t.schema, t.table}, t.synced_at, now);
   });
+  alerts_ = MakeAlertReceiver(*policy_, metrics_);
   server_ = std::make_unique<HttpServer>(HttpHandlers{
       .metrics =
           [this] {
@@ -172,6 +174,21 @@ Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std:
           },
       .actions_json = [this] { return policy_->ActionsJson(); },
       .reload = [this] { return Reload(); },
+      .alerts_enabled = [this] { return HasAlertPolicy(*this->config()); },
+      .alerts =
+          [this](const Request& req, Response& res) {
+            const webhook::Reply reply = alerts_->Handle(req.body);
+            res.status = reply.status;
+            res.SetContent(reply.body, reply.content_type);
+            if (reply.status == 503) res.AddHeader("Retry-After", "5");
+          },
+      .alerts_too_large =
+          [this](uint64_t size, Response& res) {
+            const webhook::Reply reply = alerts_->TooLarge(size);
+            res.status = reply.status;
+            res.SetContent(reply.body, reply.content_type);
+          },
+      .alerts_max_body = webhook::kMaxBodyBytes,
   });
   metrics_.SetConfigReload(true, clock_.Now());
 }
@@ -195,6 +212,7 @@ std::expected<int, StartError> Daemon::Start() {
                    ? ", basic auth"
                    : "",
                config()->api.base_url);
+  if (auto exposed = AlertWebhookExposure(*config(), listen)) spdlog::warn("{}", *exposed);
   // Ready means serving with a valid config, token and state: an API that cannot be reached
   // yet is a STATUS= and /readyz matter, not a start that hangs until TimeoutStartSec. Sent
   // before the scheduler starts, so that every STATUS= from its heartbeat comes after it.

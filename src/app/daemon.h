@@ -21,6 +21,7 @@
 #include "http/server.h"
 #include "metrics/metrics.h"
 #include "policy/policy_service.h"
+#include "webhook/receiver.h"
 
 namespace hdm {
 
@@ -106,6 +107,7 @@ class Daemon {
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<SchedulerLoop> loop_;
   std::unique_ptr<policy::PolicyService> policy_;
+  std::unique_ptr<webhook::Receiver> alerts_;  // POST /api/v1/alerts
   std::unique_ptr<HttpServer> server_;
 
   std::mutex reload_mu_;  // held through a whole Reload(); taken before mu_

@@ -129,7 +129,8 @@ enum class EventKind {
   kLatencyAbove,
   kSchedule,
   kTableStale,
-  kTablesChanged
+  kTablesChanged,
+  kAlert,  // a notification from Alertmanager or Grafana (POST /api/v1/alerts)
 };
 
 struct WhenConfig {
@@ -141,6 +142,10 @@ struct WhenConfig {
   std::string cron_text;
   std::optional<Millis> every;    // schedule
   std::optional<Millis> max_age;  // table_stale
+  // alert: the alert names it takes (`alertname`, at least one), and labels each such alert must
+  // carry with exactly these values (`labels`).
+  std::vector<std::string> alertnames;
+  std::map<std::string, std::string> alert_labels;
 };
 
 enum class PurgeKind { kConnection, kTable };

@@ -22,12 +22,37 @@ const std::vector<EventInfo>& Events() {
       {"schedule", EventKind::kSchedule, {"cron", "every"}},
       {"table_stale", EventKind::kTableStale, {"max_age"}},
       {"tables_changed", EventKind::kTablesChanged, {}},
+      {"alert", EventKind::kAlert, {"alertname", "labels", "for"}},
   };
   return events;
 }
 
-constexpr std::array<std::string_view, 6> kWhenKeys = {"for",  "after_failures", "threshold",
-                                                       "cron", "every",          "max_age"};
+constexpr std::array<std::string_view, 8> kWhenKeys = {
+    "for", "after_failures", "threshold", "cron", "every", "max_age", "alertname", "labels"};
+
+// alert's `labels`: a mapping of label names to the exact values they must have.
+std::map<std::string, std::string> ParseAlertLabels(const YAML::Node& node, const std::string& path,
+                                                    Errors& errors) {
+  std::map<std::string, std::string> labels;
+  if (!node.IsMap()) {
+    errors.Add(node, path, "expected a mapping of label names to values, got " + Describe(node));
+    return labels;
+  }
+  for (const auto& kv : node) {
+    const std::string name = kv.first.Scalar();
+    const std::string item_path = Join(path, name);
+    if (!kv.first.IsScalar() || name.empty()) {
+      errors.Add(kv.first, path, "label names must be non-empty strings");
+      continue;
+    }
+    if (name == "alertname") {
+      errors.Add(kv.first, item_path, "give the alert name in when.alertname, not in labels");
+      continue;
+    }
+    if (auto value = AsString(kv.second, item_path, errors)) labels[name] = *value;
+  }
+  return labels;
+}
 
 struct ParsedWhen {
   WhenConfig when;
@@ -50,7 +75,7 @@ ParsedWhen ParseWhen(const YAML::Node& node, const std::string& path, bool have_
         errors.Add(out.event_node, r.PathOf("event"),
                    "unknown event \"" + *name +
                        "\"; expected one of unhealthy, recovered, latency_above, schedule, "
-                       "table_stale, tables_changed");
+                       "table_stale, tables_changed, alert");
       } else {
         when.event = out.event->kind;
       }
@@ -78,8 +103,9 @@ ParsedWhen ParseWhen(const YAML::Node& node, const std::string& path, bool have_
     if (!present[key] || !applies(key)) return std::nullopt;
     return r.Duration(key, min);
   };
-  const bool latency = event != nullptr && event->kind == EventKind::kLatencyAbove;
-  when.for_duration = duration("for", latency ? Millis{0} : Millis{1});
+  const bool zero_for = event != nullptr && (event->kind == EventKind::kLatencyAbove ||
+                                             event->kind == EventKind::kAlert);
+  when.for_duration = duration("for", zero_for ? Millis{0} : Millis{1});
   when.threshold = duration("threshold", Millis{1});
   when.every = duration("every", Millis{1});
   when.max_age = duration("max_age", Millis{1});
@@ -90,6 +116,23 @@ ParsedWhen ParseWhen(const YAML::Node& node, const std::string& path, bool have_
     const YAML::Node cron_node = *r.Take("cron");
     when.cron = ParseCronNode(cron_node, r.PathOf("cron"), errors);
     if (when.cron) when.cron_text = cron_node.Scalar();
+  }
+  if (present["alertname"] && applies("alertname")) {
+    const YAML::Node names_node = r.KeyNode("alertname");
+    if (auto names = AsStrings(*r.Take("alertname"), r.PathOf("alertname"), errors, true)) {
+      for (const std::string& n : *names) {
+        if (n.empty()) {
+          errors.Add(names_node, r.PathOf("alertname"), "alert names must not be empty");
+        }
+      }
+      if (names->empty()) {
+        errors.Add(names_node, r.PathOf("alertname"), "name at least one alert");
+      }
+      when.alertnames = std::move(*names);
+    }
+  }
+  if (present["labels"] && applies("labels")) {
+    when.alert_labels = ParseAlertLabels(*r.Take("labels"), r.PathOf("labels"), errors);
   }
   r.Finish();
   if (event == nullptr) return out;
@@ -122,6 +165,9 @@ ParsedWhen ParseWhen(const YAML::Node& node, const std::string& path, bool have_
       }
       break;
     case EventKind::kTablesChanged:
+      break;
+    case EventKind::kAlert:
+      r.Require("alertname");
       break;
   }
   return out;
@@ -188,10 +234,13 @@ ActionConfig ParseAction(const YAML::Node& node, const std::string& path, const 
     }
   }
   r.Finish();
-  // Only table_stale names the tables that triggered; any other event needs them listed.
+  // Only table_stale and alert (its schema and table labels) name the tables that triggered; any
+  // other event needs them listed.
   if (purge_ok && action.purge == PurgeKind::kTable && action.tables.empty() && !tables_node &&
-      event != nullptr && event->kind != EventKind::kTableStale) {
-    errors.Add(r.mark(), path, "purge: table needs a tables: list unless the event is table_stale");
+      event != nullptr && event->kind != EventKind::kTableStale &&
+      event->kind != EventKind::kAlert) {
+    errors.Add(r.mark(), path,
+               "purge: table needs a tables: list unless the event is table_stale or alert");
   }
   return action;
 }

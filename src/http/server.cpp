@@ -81,6 +81,12 @@ struct Route {
   const char* method;
   const char* path;
   std::function<void(const Request&, Response&)> handle;
+  // Empty: always served; else the route exists only while it says so.
+  std::function<bool()> enabled = {};
+  // Nonzero: the largest body this route takes (else the connection's limit), and the answer to
+  // a Content-Length over it.
+  size_t max_body = 0;
+  std::function<void(uint64_t size, Response&)> too_large = {};
 };
 
 // Owns an SSL_CTX.
@@ -130,13 +136,25 @@ struct HttpServer::Impl {
   explicit Impl(HttpHandlers h, ConnectionLimits l) : handlers(std::move(h)), limits(l) {
     scrapes = std::make_unique<ScrapeCoalescer>(handlers.metrics);
     MakeRoutes();
-    exchange.head = [this](const Request& req, RequestParser&, Response& res) {
+    exchange.head = [this](const Request& req, RequestParser& parser, Response& res) {
       AddExtraHeaders(res);
-      return Admit(req, res);
+      const Route* route = Admit(req, res);
+      if (route == nullptr) return false;
+      if (route->max_body > 0) {
+        uint64_t size = 0;
+        const std::string_view length = req.Header("Content-Length");
+        auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), size);
+        if (ec == std::errc() && end == length.data() + length.size() && size > route->max_body) {
+          route->too_large(size, res);
+          return false;
+        }
+        parser.set_max_body_bytes(route->max_body);
+      }
+      return true;
     };
     exchange.handle = [this](const Request& req, Response& res) {
       AddExtraHeaders(res);
-      if (Admit(req, res)) Dispatch(req, res);
+      if (const Route* route = Admit(req, res)) route->handle(req, res);
     };
   }
 
@@ -155,8 +173,7 @@ struct HttpServer::Impl {
   }
   void MakeRoutes();
   const Route* Find(const Request& req, Response& res) const;
-  bool Admit(const Request& req, Response& res) const;
-  void Dispatch(const Request& req, Response& res) const;
+  const Route* Admit(const Request& req, Response& res) const;
 };
 
 void HttpServer::Impl::MakeRoutes() {
@@ -203,27 +220,36 @@ void HttpServer::Impl::MakeRoutes() {
          res.SetContent(kIndexPage, "text/html; charset=utf-8");
        }},
   };
+  if (h.alerts_enabled && h.alerts && h.alerts_too_large) {
+    routes.push_back(Route{.method = "POST",
+                           .path = "/api/v1/alerts",
+                           .handle = h.alerts,
+                           .enabled = h.alerts_enabled,
+                           .max_body = h.alerts_max_body,
+                           .too_large = h.alerts_too_large});
+  }
 }
 
 // Before routing, and before a body is read: without the credentials, no handler runs and no
-// 404 tells which paths exist. Then the route must exist and take the method.
-bool HttpServer::Impl::Admit(const Request& req, Response& res) const {
+// 404 tells which paths exist. Then the route must exist and take the method: returns it, or
+// null with `res` set.
+const Route* HttpServer::Impl::Admit(const Request& req, Response& res) const {
   const auto checker = Auth();
   if (checker && !checker->Check(req.Header("Authorization"))) {
     spdlog::debug("HTTP {} {} from {}: 401, no valid credentials", req.method, req.path,
                   req.remote_address);
     res.AddHeader("WWW-Authenticate", kAuthChallenge);
     res.SetText(401, "401 unauthorized\n");
-    return false;
+    return nullptr;
   }
-  return Find(req, res) != nullptr;
+  return Find(req, res);
 }
 
 // The route for `req`; null with `res` set to 404, or to 405 with the methods the path takes.
 const Route* HttpServer::Impl::Find(const Request& req, Response& res) const {
   std::string allow;
   for (const Route& r : routes) {
-    if (req.path != r.path) continue;
+    if (req.path != r.path || (r.enabled && !r.enabled())) continue;
     const bool get = std::string_view(r.method) == "GET";
     if (req.method == r.method || (get && req.method == "HEAD")) return &r;
     allow += allow.empty() ? "" : ", ";
@@ -236,10 +262,6 @@ const Route* HttpServer::Impl::Find(const Request& req, Response& res) const {
     res.SetText(405, "405 method not allowed: use " + allow + "\n");
   }
   return nullptr;
-}
-
-void HttpServer::Impl::Dispatch(const Request& req, Response& res) const {
-  if (const Route* route = Find(req, res)) route->handle(req, res);
 }
 
 HttpServer::HttpServer(HttpHandlers handlers, ConnectionLimits limits)

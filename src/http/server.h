@@ -5,6 +5,7 @@
 //   POST /-/reload        re-reads the config (same as SIGHUP); 200, or 500 with the error
 //   GET  /api/v1/status   JSON: every connection with its last check
 //   GET  /api/v1/actions  JSON: recent audit entries (when a handler is given)
+//   POST /api/v1/alerts   the alert webhook (Alertmanager, Grafana), while alerts_enabled()
 //   GET  /                a small page linking the above
 // A Listener's thread ("hdm-http") accepts; a ConnectionManager runs the connections (see there:
 // silent or slow clients hold no thread, or one for at most limits.read_timeout; a burst of
@@ -42,6 +43,14 @@ struct HttpHandlers {
   std::function<std::string()> status_json;
   std::function<std::string()> actions_json;  // may be empty: 404
   std::function<std::expected<void, std::string>()> reload;
+  // POST /api/v1/alerts: served while alerts_enabled() is true; else (or when either is empty)
+  // the path does not exist (404, for every method). Its body may be up to alerts_max_body bytes
+  // (instead of ConnectionLimits' request limit); a bigger one is answered by alerts_too_large
+  // before it is read.
+  std::function<bool()> alerts_enabled;
+  std::function<void(const Request&, Response&)> alerts;
+  std::function<void(uint64_t size, Response&)> alerts_too_large;
+  size_t alerts_max_body = 0;
 };
 
 struct ListenAddress {

@@ -26,6 +26,10 @@ namespace {
 const prometheus::Histogram::BucketBoundaries kRequestBuckets = {
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30};
 
+// The label values of hotdata_webhook_requests_total and hotdata_webhook_alerts_total.
+constexpr const char* kWebhookResults[] = {"ok", "bad_request", "too_large", "unavailable"};
+constexpr const char* kWebhookStatuses[] = {"firing", "resolved"};
+
 }  // namespace
 
 struct Metrics::Impl {
@@ -56,7 +60,30 @@ struct Metrics::Impl {
                                     "read-only, full or gone); a purge is not sent while its "
                                     "save fails.")
                               .Register(*registry)
+                              .Add({})),
+        webhook_requests(prometheus::BuildCounter()
+                             .Name("hotdata_webhook_requests_total")
+                             .Help("Notifications POSTed to /api/v1/alerts, by result: ok, "
+                                   "bad_request (400), too_large (413), unavailable (503, before "
+                                   "the first discovery).")
+                             .Register(*registry)),
+        webhook_alerts(prometheus::BuildCounter()
+                           .Name("hotdata_webhook_alerts_total")
+                           .Help("Alerts in the notifications accepted at /api/v1/alerts, by "
+                                 "their status: firing or resolved.")
+                           .Register(*registry)),
+        webhook_truncated(prometheus::BuildCounter()
+                              .Name("hotdata_webhook_alerts_truncated_total")
+                              .Help("Alerts the senders left out of their notifications "
+                                    "(truncatedAlerts: Alertmanager's max_alerts).")
+                              .Register(*registry)
                               .Add({})) {
+    for (const char* result : kWebhookResults) {
+      webhook_by_result.emplace(result, &webhook_requests.Add({{"result", result}}));
+    }
+    for (const char* status : kWebhookStatuses) {
+      webhook_by_status.emplace(status, &webhook_alerts.Add({{"status", status}}));
+    }
     prometheus::BuildGauge()
         .Name("hotdata_monitor_build_info")
         .Help("Version and revision the monitor was built from; always 1.")
@@ -75,6 +102,12 @@ struct Metrics::Impl {
   prometheus::Gauge& reload_successful;
   prometheus::Gauge& reload_timestamp;
   prometheus::Counter& state_save_errors;
+  prometheus::Family<prometheus::Counter>& webhook_requests;
+  prometheus::Family<prometheus::Counter>& webhook_alerts;
+  prometheus::Counter& webhook_truncated;
+  // Every label value exists from the start (at 0); read-only after construction.
+  std::map<std::string, prometheus::Counter*, std::less<>> webhook_by_result;
+  std::map<std::string, prometheus::Counter*, std::less<>> webhook_by_status;
   std::array<prometheus::Histogram*, hotdata::kOperationCount> duration_by_op{};
 
   std::mutex mu;
@@ -112,6 +145,22 @@ void Metrics::SetConfigReload(bool successful, SysTime when) {
 }
 
 void Metrics::CountStateSaveError() { impl_->state_save_errors.Increment(); }
+
+void Metrics::CountWebhookRequest(std::string_view result) {
+  if (auto it = impl_->webhook_by_result.find(result); it != impl_->webhook_by_result.end()) {
+    it->second->Increment();
+  }
+}
+
+void Metrics::CountWebhookAlerts(std::string_view status, uint64_t count) {
+  if (auto it = impl_->webhook_by_status.find(status); it != impl_->webhook_by_status.end()) {
+    it->second->Increment(static_cast<double>(count));
+  }
+}
+
+void Metrics::CountWebhookTruncated(uint64_t count) {
+  impl_->webhook_truncated.Increment(static_cast<double>(count));
+}
 
 namespace {
 

@@ -69,6 +69,13 @@ class Metrics final : public hotdata::RequestObserver {
   // hotdata_monitor_state_save_errors_total: one failed save of the state file. Thread-safe.
   void CountStateSaveError();
 
+  // hotdata_webhook_requests_total{result}: result is ok, bad_request, too_large or unavailable
+  // (others are ignored). hotdata_webhook_alerts_total{status}: firing or resolved.
+  // hotdata_webhook_alerts_truncated_total. Thread-safe.
+  void CountWebhookRequest(std::string_view result);
+  void CountWebhookAlerts(std::string_view status, uint64_t count);
+  void CountWebhookTruncated(uint64_t count);
+
   // The whole exposition: fleet series from `snapshot`, the registry's families, process_*.
   // Each family appears once with HELP and TYPE, its series contiguous. Thread-safe.
   // `policy` null: no policy engine runs, no hotdata_policy_* (nor hotdata_table_max_age_seconds)

@@ -25,6 +25,8 @@ std::string_view AuditOutcomeName(AuditOutcome outcome) {
       return "hold_started";
     case AuditOutcome::kHoldEnded:
       return "hold_ended";
+    case AuditOutcome::kIgnored:
+      return "ignored";
   }
   return "unknown";
 }
@@ -71,7 +73,8 @@ void AuditLog::Add(AuditEntry entry) {
   if (entry.outcome == AuditOutcome::kSuppressed) {
     const std::string_view reason = entry.reason ? ReasonName(*entry.reason) : "unknown";
     ++counters_.suppressed[{entry.policy, std::string(reason)}];
-  } else if (entry.outcome != AuditOutcome::kUnknown && !hold) {
+  } else if (entry.outcome != AuditOutcome::kUnknown && entry.outcome != AuditOutcome::kIgnored &&
+             !hold) {
     ++counters_.actions[{entry.policy, std::string(ActionName(entry.action)),
                          std::string(AuditOutcomeName(entry.outcome))}];
   }

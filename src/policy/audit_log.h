@@ -33,6 +33,10 @@ namespace hdm::policy {
 //
 // kHoldStarted and kHoldEnded are no decision: the start and end of the state_lost hold of every
 // purge (policy and target empty, reason state_lost), never counted.
+//
+// kIgnored: an alert (event: alert) that a policy took but cannot act on, once per alert episode:
+// it names no monitored connection, one outside the policy's match, or no table for a table
+// purge. `detail` says which; never counted here (hotdata_webhook_alerts_total counts alerts).
 enum class AuditOutcome {
   kSuccess,
   kFailed,
@@ -40,10 +44,11 @@ enum class AuditOutcome {
   kSuppressed,
   kUnknown,
   kHoldStarted,
-  kHoldEnded
+  kHoldEnded,
+  kIgnored,
 };
-// "success", "failed", "dry_run", "suppressed", "unknown", "hold_started", "hold_ended": the JSON
-// `outcome`, and the `result` label of the first three.
+// "success", "failed", "dry_run", "suppressed", "unknown", "hold_started", "hold_ended",
+// "ignored": the JSON `outcome`, and the `result` label of the first three.
 std::string_view AuditOutcomeName(AuditOutcome outcome);
 
 struct AuditEntry {

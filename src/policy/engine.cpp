@@ -52,6 +52,13 @@ void PolicyEngine::ApplyConfig(std::shared_ptr<const Config> config) {
                 [&](const auto& e) { return !fingerprints.contains(e.first); });
   std::erase_if(schedule_next_, [&](const auto& e) { return changed(e.first); });
   std::erase_if(pending_, [&](const Candidate& c) { return changed(c.policy); });
+  // Alert episodes are facts about the alerts, not about the policy's rules: they stay while the
+  // policy is an alert policy, so that a reload does not purge again on the next repeat.
+  std::erase_if(state_.alert_episodes, [&](const auto& e) {
+    auto it = policy_index_.find(e.first.policy);
+    return it == policy_index_.end() ||
+           config_->policies[it->second].when.event != EventKind::kAlert;
+  });
   state_.policy_fingerprints = std::move(fingerprints);
 
   const std::string config_fp = ConfigFingerprint(*config_);
@@ -88,6 +95,10 @@ void PolicyEngine::OnWallClockStep(SysTime::duration delta) {
   }
   for (auto& [policy, last] : state_.schedule_last_fire) shift(last);
   for (auto& [key, retry] : state_.retries) shift(retry.due);
+  for (auto& [key, ep] : state_.alert_episodes) {  // starts_at is the sender's clock: it stays
+    shift(ep.last_seen);
+    if (ep.ended) shift(*ep.ended);
+  }
   if (state_.state_lost) {
     shift(state_.state_lost->since);
     shift(state_.state_lost->file_time);
@@ -110,6 +121,12 @@ std::optional<SysTime> PolicyEngine::NextDue() const {
   };
   for (const auto& [policy, t] : schedule_next_) consider(t);
   for (const auto& [key, retry] : state_.retries) consider(retry.due);
+  for (const auto& [key, ep] : state_.alert_episodes) {
+    if (ep.fired || ep.ended) continue;
+    const PolicyConfig* p = FindPolicy(key.policy);
+    if (p != nullptr)
+      consider(SaturatingAdd(ep.starts_at, p->when.for_duration.value_or(Millis{0})));
+  }
   return next;
 }
 
@@ -122,6 +139,7 @@ void PolicyEngine::Prune(SysTime now) {
   auto& spends = state_.budget_spends;
   spends.erase(spends.begin(), std::upper_bound(spends.begin(), spends.end(), now - kBudgetWindow));
   std::erase_if(state_.cooldown_until, [&](const auto& e) { return e.second <= now; });
+  PruneAlerts(now);
 }
 
 std::vector<Decision> PolicyEngine::Evaluate(SysTime now) {
@@ -153,6 +171,7 @@ std::vector<Decision> PolicyEngine::Evaluate(SysTime now) {
   for (Candidate& c : pending_) candidates.push_back(std::move(c));
   pending_.clear();
   FireSchedules(now, candidates);
+  FireAlerts(now, candidates);
 
   std::vector<Decision> decisions;
   for (const Item& item : Expand(std::move(candidates))) {

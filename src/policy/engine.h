@@ -20,6 +20,16 @@
 //                   again (a profile within max_age) ends the episode
 //   tables_changed  table_count or synced_table_count differ from what the previous get_connection
 //                   answer (OnConnectionDetails) or discovery said: once per change
+//   alert           a firing alert (OnAlerts) of a name in `alertname`, with every label of
+//                   `labels`, names a monitored connection (label connection_id, else connection,
+//                   its name): once per alert episode (fingerprint and startsAt), when the alert
+//                   has been firing for `for` since its startsAt (at once without `for`). A repeat
+//                   of the notification decides nothing; `resolved` ends the episode (one not yet
+//                   fired then never fires). An alert that names no monitored connection, one the
+//                   policy's match leaves out, or a table purge without tables is ignored, once
+//                   per episode (OnAlerts reports it). Episodes survive a restart and a change of
+//                   the policy; they go with the policy, 1 day after they ended, or 7 days after
+//                   their latest notification.
 // Only valid health answers count: a failed check (CheckEvent::answered == false) neither opens,
 // extends, ends nor fires anything.
 //
@@ -52,6 +62,7 @@
 #pragma once
 
 #include <cstdint>
+#include <expected>
 #include <map>
 #include <memory>
 #include <optional>
@@ -68,6 +79,7 @@
 #include "policy/decision.h"
 #include "policy/policy_state.h"
 #include "policy/recent_answers.h"
+#include "webhook/payload.h"
 
 namespace hdm::policy {
 
@@ -84,6 +96,26 @@ struct PolicyStatus {
 };
 // [{"policy": ..., "dry_run": ..., "episode": {...}|null, "cooldown_until": "...Z"|null, ...}]
 nlohmann::json StatusToJson(const std::vector<PolicyStatus>& statuses);
+
+// An alert that an alert policy took but cannot act on (AlertsReport::ignored), to be audited.
+struct IgnoredAlert {
+  std::string policy;
+  PurgeKind action = PurgeKind::kConnection;
+  PurgeTarget target;   // connection_id empty when no monitored connection was named
+  std::string trigger;  // AlertText()
+  std::string reason;   // "connection_id conn_gone is not a monitored connection"
+};
+// What one notification's alerts did (OnAlerts).
+struct AlertsReport {
+  int64_t started = 0;    // new episodes, fired or waiting for `for` (ignored ones included)
+  int64_t repeated = 0;   // alerts of episodes known already (or older ones)
+  int64_t ended = 0;      // episodes a resolved alert ended
+  int64_t unmatched = 0;  // alerts that no alert policy takes (name or labels)
+  std::vector<IgnoredAlert> ignored;
+};
+
+// Episodes of alert policies are kept at most this many (the oldest notifications dropped first).
+inline constexpr size_t kMaxAlertEpisodes = 10'000;
 
 class PolicyEngine {
  public:
@@ -110,6 +142,11 @@ class PolicyEngine {
   // leaves that table's episode as it is.
   void OnTableProfile(const std::string& connection_id, const TableRef& table,
                       std::optional<SysTime> synced_at, SysTime now);
+  // The alerts of one webhook notification, received at `now` (see `alert` above). The connection
+  // an alert names is looked up among those of the last discovery: call after one.
+  AlertsReport OnAlerts(const std::vector<webhook::Alert>& alerts, SysTime now);
+  // True once OnDiscovery() was called: alerts can be matched to connections.
+  bool Discovered() const { return discovered_; }
 
   // The decisions due at `now`: what the inputs since the last call fired, due schedule points
   // and due retries, each judged by the safeties. Every kPerform decision must come back through
@@ -199,6 +236,15 @@ class PolicyEngine {
   void FireSchedules(SysTime now, std::vector<Candidate>& out);
   SysTime FirstSchedulePoint(const PolicyConfig& p, SysTime now) const;
   SysTime NextSchedulePoint(const PolicyConfig& p, SysTime point, SysTime now) const;
+
+  // engine_alerts.cpp
+  void OnAlert(const PolicyConfig& p, const webhook::Alert& alert, SysTime now,
+               AlertsReport& report);
+  // The connection `alert` names, or why it names none that is monitored.
+  std::expected<const hotdata::ConnectionInfo*, std::string> AlertConnection(
+      const webhook::Alert& alert) const;
+  void FireAlerts(SysTime now, std::vector<Candidate>& out);
+  void PruneAlerts(SysTime now);
 
   // engine_state_lost.cpp
   void LiftStateLostIfAged(SysTime now);

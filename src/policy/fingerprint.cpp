@@ -53,6 +53,12 @@ std::string PolicyFingerprint(const PolicyConfig& p) {
   c.AddOpt(w.threshold).Add(w.cron ? w.cron_text : "-").AddOpt(w.every).AddOpt(w.max_age);
   c.Add(static_cast<int64_t>(p.action.purge)).Add(static_cast<int64_t>(p.action.tables.size()));
   for (const auto& t : p.action.tables) c.Add(t.schema).Add(t.table);
+  // Only for alert policies: the fingerprints of the others (and so their persisted episodes)
+  // stay what they were before the alert event existed.
+  if (w.event == EventKind::kAlert) {
+    c.Add(w.alertnames).Add(static_cast<int64_t>(w.alert_labels.size()));
+    for (const auto& [name, value] : w.alert_labels) c.Add(name).Add(value);
+  }
   return c.Hash();
 }
 

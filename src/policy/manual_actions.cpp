@@ -14,9 +14,10 @@ std::optional<std::string> StringAt(const json& j, const char* key) {
 }
 
 std::optional<AuditOutcome> OutcomeFrom(const std::string& name) {
-  for (AuditOutcome o : {AuditOutcome::kSuccess, AuditOutcome::kFailed, AuditOutcome::kDryRun,
-                         AuditOutcome::kSuppressed, AuditOutcome::kUnknown,
-                         AuditOutcome::kHoldStarted, AuditOutcome::kHoldEnded}) {
+  for (AuditOutcome o :
+       {AuditOutcome::kSuccess, AuditOutcome::kFailed, AuditOutcome::kDryRun,
+        AuditOutcome::kSuppressed, AuditOutcome::kUnknown, AuditOutcome::kHoldStarted,
+        AuditOutcome::kHoldEnded, AuditOutcome::kIgnored}) {
     if (AuditOutcomeName(o) == name) return o;
   }
   return std::nullopt;

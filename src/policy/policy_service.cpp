@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "policy/audit_section.h"
 #include "policy/manual_actions.h"
@@ -245,6 +246,35 @@ void PolicyService::OnTableProfile(const std::string& connection_id, const Table
   Wake();
 }
 
+std::expected<AlertsReport, std::string> PolicyService::OnAlerts(
+    const std::vector<webhook::Alert>& alerts) {
+  AlertsReport report;
+  SysTime now;
+  {
+    std::lock_guard lock(mu_);
+    if (!engine_->Discovered()) {
+      return std::unexpected(
+          "no discovery yet: the connections that alerts name are not known; try again later");
+    }
+    now = SyncClockLocked();
+    report = engine_->OnAlerts(alerts, now);
+    dirty_ = true;
+    // A new or ended episode is on disk at the next pass, with the audit of an ignored alert.
+    if (report.started > 0 || report.ended > 0) save_soon_ = true;
+  }
+  for (const IgnoredAlert& ignored : report.ignored) {
+    audit_.Add(AuditEntry{.time = now,
+                          .policy = ignored.policy,
+                          .action = ignored.action,
+                          .target = ignored.target,
+                          .trigger = ignored.trigger,
+                          .outcome = AuditOutcome::kIgnored,
+                          .detail = ignored.reason});
+  }
+  Wake();
+  return report;
+}
+
 void PolicyService::Reconfigure(std::shared_ptr<const Config> config) {
   {
     std::lock_guard lock(mu_);
@@ -341,7 +371,7 @@ void PolicyService::RunOnce() {
     NotePause();
     NoteStateLost(now);
     // After a step of the wall clock, at once: the file's times are of the old clock.
-    save_due = !decisions.empty() || clock_stepped_ ||
+    save_due = !decisions.empty() || clock_stepped_ || std::exchange(save_soon_, false) ||
                (dirty_ && clock_.Mono() - last_save_ >= kSaveInterval);
   }
   // Write-ahead: the cooldowns and budget that these purges take are on disk before any of them

@@ -114,6 +114,10 @@ class PolicyService {
   void OnConnectionDetails(const ConnectionState& connection, SysTime now);
   void OnTableProfile(const std::string& connection_id, const TableRef& table,
                       std::optional<SysTime> synced_at, SysTime now);
+  // The alerts of a webhook notification (POST /api/v1/alerts): episodes start or end, the
+  // ignored ones are audited, and the thread is woken to decide. Refused (nothing recorded) until
+  // the engine has had a discovery, since the connections the alerts name are not known yet.
+  std::expected<AlertsReport, std::string> OnAlerts(const std::vector<webhook::Alert>& alerts);
   void Reconfigure(std::shared_ptr<const Config> config);
 
   // One pass of the thread: poll the fleet, evaluate, perform, save when due. Tests call it
@@ -177,6 +181,7 @@ class PolicyService {
   // told of (PolicyEngine::OnWallClockStep).
   std::optional<std::chrono::nanoseconds> wall_offset_;
   bool clock_stepped_ = false;  // since the last save
+  bool save_soon_ = false;      // at the next pass: alert episodes started or ended
   std::optional<SysTime> last_discovery_seen_;
   std::vector<std::string> last_ids_seen_;  // of that snapshot, sorted as the scheduler sorts
   // Entries (outcome kUnknown) of the purges of the batch being performed that have no outcome

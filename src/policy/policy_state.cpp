@@ -152,6 +152,19 @@ PolicyState Decode(const json& j) {
   if (auto cleared = OptInt(j, "", "state_lost_cleared_ms")) {
     s.state_lost_cleared = FromUnixMs(*cleared);
   }
+  EachOf(j, "alert_episodes", [&](const json& e, const std::string& p) {
+    AlertKey key{.policy = Str(e, p, "policy"), .fingerprint = Str(e, p, "fingerprint")};
+    AlertEpisode ep{.starts_at = FromUnixMs(Int(e, p, "starts_at_ms")),
+                    .last_seen = FromUnixMs(Int(e, p, "last_seen_ms")),
+                    .alertname = OptStr(e, p, "alertname"),
+                    .summary = OptStr(e, p, "summary"),
+                    .connection_id = OptStr(e, p, "connection_id"),
+                    .schema = OptStr(e, p, "schema"),
+                    .table = OptStr(e, p, "table"),
+                    .fired = Bool(e, p, "fired")};
+    if (auto ended = OptInt(e, p, "ended_ms")) ep.ended = FromUnixMs(*ended);
+    s.alert_episodes[std::move(key)] = std::move(ep);
+  });
   std::sort(s.budget_spends.begin(), s.budget_spends.end());
   return s;
 }
@@ -224,6 +237,24 @@ nlohmann::json PolicyStateToJson(const PolicyState& s) {
                        {"why", s.state_lost->why}};
   }
   if (s.state_lost_cleared) j["state_lost_cleared_ms"] = ToUnixMs(*s.state_lost_cleared);
+  // Absent when empty, like state_lost: an older release reads the rest as before.
+  if (!s.alert_episodes.empty()) {
+    json& alerts = j["alert_episodes"] = json::array();
+    for (const auto& [key, ep] : s.alert_episodes) {
+      json e = {{"policy", key.policy},
+                {"fingerprint", key.fingerprint},
+                {"starts_at_ms", ToUnixMs(ep.starts_at)},
+                {"last_seen_ms", ToUnixMs(ep.last_seen)},
+                {"alertname", ep.alertname},
+                {"summary", ep.summary},
+                {"connection_id", ep.connection_id},
+                {"schema", ep.schema},
+                {"table", ep.table},
+                {"fired", ep.fired}};
+      if (ep.ended) e["ended_ms"] = ToUnixMs(*ep.ended);
+      alerts.push_back(std::move(e));
+    }
+  }
   return j;
 }
 

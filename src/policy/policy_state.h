@@ -86,6 +86,27 @@ struct StateLostHold {
   friend bool operator==(const StateLostHold&, const StateLostHold&) = default;
 };
 
+// An alert policy's (event: alert) view of one alert episode: the alert known by its fingerprint,
+// from its startsAt on. A notification with the same fingerprint and startsAt is a repeat; a later
+// startsAt is a new episode; `resolved` ends it.
+struct AlertKey {
+  std::string policy;
+  std::string fingerprint;
+  auto operator<=>(const AlertKey&) const = default;
+};
+struct AlertEpisode {
+  SysTime starts_at{};           // the alert's own, whole milliseconds
+  SysTime last_seen{};           // the latest notification that carried it
+  std::optional<SysTime> ended;  // when a resolved notification ended it
+  std::string alertname;
+  std::string summary;        // its summary annotation, for the audit's trigger
+  std::string connection_id;  // the target; empty when the alert was ignored
+  std::string schema;         // from the alert's schema and table labels, for purge: table
+  std::string table;
+  bool fired = false;  // decided (fired, held back or ignored): never again in this episode
+  friend bool operator==(const AlertEpisode&, const AlertEpisode&) = default;
+};
+
 struct PolicyState {
   std::map<PolicyKey, SysTime> cooldown_until;
   std::vector<SysTime> budget_spends;  // purge attempts, oldest first; only the last hour counts
@@ -104,6 +125,7 @@ struct PolicyState {
   // The `since` of the last hold an operator cleared (`hotdata-monitor state clear-hold`): the
   // daemon that holds it ends it when it reads this from the file.
   std::optional<SysTime> state_lost_cleared;
+  std::map<AlertKey, AlertEpisode> alert_episodes;
 
   friend bool operator==(const PolicyState&, const PolicyState&) = default;
 };

@@ -62,6 +62,29 @@ std::string StaleText(const TableRef& table, SysTime::duration age, Millis max_a
          FormatDuration(max_age) + ")";
 }
 
+std::string AlertText(const std::string& alertname, SysTime starts_at, const std::string& summary) {
+  std::string out = "alert " + alertname + " firing since " + FormatRfc3339(starts_at);
+  if (summary.empty()) return out;
+  constexpr size_t kMaxSummary = 200;
+  std::string line;
+  for (char c : summary) {
+    if (line.size() >= kMaxSummary) {
+      // Cut on a character boundary: drop a partial UTF-8 sequence.
+      while (!line.empty() && (static_cast<unsigned char>(line.back()) & 0xC0) == 0x80) {
+        line.pop_back();
+      }
+      if (!line.empty() && (static_cast<unsigned char>(line.back()) & 0x80) != 0) line.pop_back();
+      line += "...";
+      break;
+    }
+    const bool control = static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    if (control && (line.empty() || line.back() == ' ')) continue;
+    line += control ? ' ' : c;
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line.empty() ? out : out + ": " + line;
+}
+
 std::string TableText(const TableRef& table) {
   return QuoteIfNeeded(table.schema) + "." + QuoteIfNeeded(table.table);
 }

@@ -27,6 +27,9 @@ std::string LatencyText(Millis threshold, SysTime::duration held, int64_t answer
 std::string ScheduleText(const WhenConfig& when, SysTime point);
 // "table public.orders stale: synced 7h5m ago (max_age 6h)"
 std::string StaleText(const TableRef& table, SysTime::duration age, Millis max_age);
+// "alert HotdataQueryLatencyHigh firing since 2025-03-04T09:12:41Z: Queries through prod-pg take
+// 2.7s" (the summary, when not empty, on one line and at most 200 bytes).
+std::string AlertText(const std::string& alertname, SysTime starts_at, const std::string& summary);
 // "public.orders", or "\"eu.sales\".\"Order Items\"" when a part has a dot or a space.
 std::string TableText(const TableRef& table);
 

@@ -1,0 +1,47 @@
+#include "app/alert_webhook.h"
+
+#include <algorithm>
+
+#include "http/server.h"
+
+namespace hdm {
+
+bool HasAlertPolicy(const Config& config) {
+  return std::ranges::any_of(
+      config.policies, [](const PolicyConfig& p) { return p.when.event == EventKind::kAlert; });
+}
+
+std::optional<std::string> AlertWebhookExposure(const Config& config, const std::string& listen) {
+  if (!HasAlertPolicy(config)) return std::nullopt;
+  if (config.server.basic_auth || !config.server.basic_auth_users.empty()) return std::nullopt;
+  auto address = ParseListenAddress(listen);
+  if (!address) return std::nullopt;  // reported as an error elsewhere
+  const std::string& host = address->host;
+  if (host.starts_with("127.") || host == "::1" || host == "localhost") return std::nullopt;
+  return "warning: a policy takes alerts (event: alert), basic auth is off and " + listen +
+         " is not a loopback address: anyone who can reach it can POST /api/v1/alerts and ask "
+         "for purges (within cooldowns and the budget). Set server.basic_auth (or basic_auth_users "
+         "in --web.config.file), or listen on 127.0.0.1";
+}
+
+std::unique_ptr<webhook::Receiver> MakeAlertReceiver(policy::PolicyService& policy,
+                                                     Metrics& metrics) {
+  return std::make_unique<webhook::Receiver>(webhook::ReceiverOptions{
+      .sink = [&policy](const webhook::Payload& payload)
+          -> std::expected<webhook::SinkSummary, std::string> {
+        auto report = policy.OnAlerts(payload.alerts);
+        if (!report) return std::unexpected(report.error());
+        return webhook::SinkSummary{.started = report->started,
+                                    .repeated = report->repeated,
+                                    .ended = report->ended,
+                                    .ignored = static_cast<int64_t>(report->ignored.size()),
+                                    .unmatched = report->unmatched};
+      },
+      .on_request = [&metrics](std::string_view result) { metrics.CountWebhookRequest(result); },
+      .on_alerts = [&metrics](std::string_view status,
+                              uint64_t count) { metrics.CountWebhookAlerts(status, count); },
+      .on_truncated = [&metrics](uint64_t count) { metrics.CountWebhookTruncated(count); },
+  });
+}
+
+}  // namespace hdm
