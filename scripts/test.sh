@@ -83,7 +83,7 @@ tsan_suite() {
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:report_mutex_bugs=0:suppressions=$PWD/tests/tsan.supp"
   run_suite build-tsan "-DCMAKE_BUILD_TYPE=Debug -DHDM_SANITIZE=thread" \
     "test_health test_hotdata test_integration hotdata-monitor hotdata-simulator" \
-    '^(SchedulerTest|SelectionTest|DaemonTest|PolicyLoopTest|Faults/|SecretsTest|SecurityDaemonTest|OpsDaemonTest|ServerLoadTest\.Silent|ServerLoadTlsTest|ServerLimitsTest|ElasticPoolTest|ApiMisbehaviourDaemonTest|StateSaveErrorsTest|RestartMemoryTest|HttpClientRetryTest|StaleKeepAliveTest)'
+    '^(SchedulerTest|SelectionTest|DaemonTest|PolicyLoopTest|Faults/|SecretsTest|SecurityDaemonTest|OpsDaemonTest|ServerLoadTest\.Silent|ServerLoadTlsTest|ServerLimitsTest|ElasticPoolTest|ApiMisbehaviourDaemonTest|StateSaveErrorsTest|RestartMemoryTest|HttpClientRetryTest|StaleKeepAliveTest|AlertWebhookDaemonTest)'
 }
 
 fuzzers() {

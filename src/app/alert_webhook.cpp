@@ -1,5 +1,7 @@
 #include "app/alert_webhook.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 
 #include "http/server.h"
@@ -14,10 +16,22 @@ bool HasAlertPolicy(const Config& config) {
 std::optional<std::string> AlertWebhookExposure(const Config& config, const std::string& listen) {
   if (!HasAlertPolicy(config)) return std::nullopt;
   if (config.server.basic_auth || !config.server.basic_auth_users.empty()) return std::nullopt;
+  // A client certificate that is required is an authentication too.
+  if (config.server.tls &&
+      (config.server.tls->client_auth == ClientAuthType::kRequireAndVerifyClientCert ||
+       config.server.tls->client_auth == ClientAuthType::kRequireAnyClientCert)) {
+    return std::nullopt;
+  }
   auto address = ParseListenAddress(listen);
   if (!address) return std::nullopt;  // reported as an error elsewhere
   const std::string& host = address->host;
-  if (host.starts_with("127.") || host == "::1" || host == "localhost") return std::nullopt;
+  in_addr v4{};
+  in6_addr v6{};
+  if (host == "localhost" ||
+      (inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127) ||
+      (inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6))) {
+    return std::nullopt;
+  }
   return "warning: a policy takes alerts (event: alert), basic auth is off and " + listen +
          " is not a loopback address: anyone who can reach it can POST /api/v1/alerts and ask "
          "for purges (within cooldowns and the budget). Set server.basic_auth (or basic_auth_users "

@@ -18,8 +18,9 @@ namespace hdm {
 bool HasAlertPolicy(const Config& config);
 
 // Why the webhook is open to anyone who can reach the port: an alert policy exists, basic auth is
-// off (neither server.basic_auth nor the web config's basic_auth_users) and `listen` is not a
-// loopback address. nullopt when not.
+// off (neither server.basic_auth nor the web config's basic_auth_users), no client certificate is
+// required and `listen` is not a loopback address (127.0.0.0/8, ::1, localhost). nullopt when
+// not.
 std::optional<std::string> AlertWebhookExposure(const Config& config, const std::string& listen);
 
 // A receiver that hands alerts to `policy` and counts in `metrics`; both must outlive it.

@@ -362,6 +362,10 @@ std::expected<void, std::string> Daemon::Reload() {
   notifier_.ReloadDone(StatusLine());
   loop_->Wake();
   spdlog::info("config reloaded from {}", options_.config_path);
+  if (auto exposed =
+          AlertWebhookExposure(*next, options_.listen_override.value_or(next->server.listen))) {
+    spdlog::warn("{}", *exposed);
+  }
   return {};
 }
 

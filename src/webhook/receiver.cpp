@@ -30,7 +30,7 @@ Reply Receiver::Handle(std::string_view body) const {
   auto payload = DecodePayload(body);
   if (!payload) {
     Count("bad_request");
-    // The reason quotes no more of the body than its field names (and a version of 16 bytes).
+    // The reason names the field; a JSON syntax error quotes at most 200 bytes of the body.
     spdlog::warn("alert webhook: refused a notification: {}", payload.error());
     return Text(400, "bad notification: " + payload.error());
   }

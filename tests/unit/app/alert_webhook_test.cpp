@@ -89,7 +89,9 @@ TEST(AlertWebhookTest, HasAlertPolicyOnlyWhenAPolicyTakesAlerts) {
 
 TEST(AlertWebhookTest, ExposureWarnsForANonLoopbackListenWithoutBasicAuth) {
   const Config config = *ConfigFrom(kAlertPolicy);
-  for (const char* listen : {"0.0.0.0:9977", ":9977", "[::]:9977", "10.0.0.5:9977"}) {
+  // A host name that merely starts with "127." is no loopback address.
+  for (const char* listen :
+       {"0.0.0.0:9977", ":9977", "[::]:9977", "10.0.0.5:9977", "127.example.com:9977"}) {
     SCOPED_TRACE(listen);
     auto warning = AlertWebhookExposure(config, listen);
     ASSERT_TRUE(warning.has_value());
@@ -115,6 +117,15 @@ TEST(AlertWebhookTest, ExposureIsSilentOnLoopbackWithBasicAuthOrWithoutAlertPoli
   EXPECT_EQ(AlertWebhookExposure(with_users, "0.0.0.0:9977"), std::nullopt);
   EXPECT_EQ(AlertWebhookExposure(*ConfigFrom(kOtherPolicy), "0.0.0.0:9977"), std::nullopt);
   EXPECT_EQ(AlertWebhookExposure(*ConfigFrom(""), "0.0.0.0:9977"), std::nullopt);
+  // A required client certificate authenticates too; an optional one does not.
+  Config with_mtls = config;
+  with_mtls.server.tls =
+      ServerTlsConfig{.cert_file = "c",
+                      .key_file = "k",
+                      .client_auth = ClientAuthType::kRequireAndVerifyClientCert};
+  EXPECT_EQ(AlertWebhookExposure(with_mtls, "0.0.0.0:9977"), std::nullopt);
+  with_mtls.server.tls->client_auth = ClientAuthType::kVerifyClientCertIfGiven;
+  EXPECT_TRUE(AlertWebhookExposure(with_mtls, "0.0.0.0:9977").has_value());
   // A listen address that does not parse is reported elsewhere, not here.
   EXPECT_EQ(AlertWebhookExposure(config, "nope"), std::nullopt);
 }

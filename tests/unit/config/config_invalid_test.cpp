@@ -31,7 +31,7 @@ const std::map<std::string, std::string>& FirstErrors() {
        "got \"everything\""},
       {"invalid-action-table-no-tables.yaml",
        "invalid-action-table-no-tables.yaml:6:13: policies[0].action: purge: table needs a tables: "
-       "list unless the event is table_stale"},
+       "list unless the event is table_stale or alert"},
       {"invalid-action-table-ref.yaml",
        "invalid-action-table-ref.yaml:8:31: policies[0].action.tables[1]: expected "
        "\"schema.table\", got \"orders\""},
@@ -108,7 +108,19 @@ const std::map<std::string, std::string>& FirstErrors() {
       {"invalid-policy-unknown-event.yaml",
        "invalid-policy-unknown-event.yaml:5:20: policies[0].when.event: unknown event \"down\"; "
        "expected one of unhealthy, recovered, latency_above, schedule, table_stale, "
-       "tables_changed"},
+       "tables_changed, alert"},
+      {"invalid-alert-no-alertname.yaml",
+       "invalid-alert-no-alertname.yaml:5:7: policies[0].when.alertname: required key is missing"},
+      {"invalid-alert-labels.yaml",
+       "invalid-alert-labels.yaml:5:91: policies[0].when.labels.severity: expected a string, got a "
+       "list"},
+      {"invalid-alert-alertname-in-labels.yaml",
+       "invalid-alert-alertname-in-labels.yaml:5:49: policies[0].when.labels.alertname: give the "
+       "alert name in when.alertname, not in labels"},
+      {"invalid-alert-after-failures.yaml",
+       "invalid-alert-after-failures.yaml:5:39: policies[0].when.after_failures: "
+       "\"after_failures\" "
+       "does not apply to event alert"},
       {"invalid-recovered-after-failures.yaml",
        "invalid-recovered-after-failures.yaml:5:47: policies[0].when.after_failures: must be at "
        "least 1, got 0"},

@@ -235,3 +235,57 @@ TEST(ConfigErrorTest, ToStringLeavesOutAbsentParts) {
 
 }  // namespace
 }  // namespace hdm
+
+namespace hdm {
+namespace {
+
+TEST(ConfigAlertTest, AlertPolicyReadsNamesLabelsAndFor) {
+  auto c = ParseConfig(R"(
+api: { base_url: https://api.hotdata.dev }
+policies:
+  - name: one
+    when: { event: alert, alertname: HotdataQueryLatencyHigh }
+    action: { purge: connection }
+  - name: many
+    match: { source_type: [postgres] }
+    when: { event: alert, alertname: [A, B], labels: { severity: critical, team: "" }, for: 2m }
+    action: { purge: table }
+  - name: zero
+    when: { event: alert, alertname: [A], for: 0s }
+    action: { purge: table, tables: [public.orders] }
+)",
+                       "c.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error()[0].ToString();
+  ASSERT_EQ(c->policies.size(), 3u);
+  const WhenConfig& one = c->policies[0].when;
+  EXPECT_EQ(one.event, EventKind::kAlert);
+  EXPECT_EQ(one.alertnames, std::vector<std::string>{"HotdataQueryLatencyHigh"});
+  EXPECT_TRUE(one.alert_labels.empty());
+  EXPECT_FALSE(one.for_duration.has_value());
+  const WhenConfig& many = c->policies[1].when;
+  EXPECT_EQ(many.alertnames, (std::vector<std::string>{"A", "B"}));
+  EXPECT_EQ(many.alert_labels,
+            (std::map<std::string, std::string>{{"severity", "critical"}, {"team", ""}}));
+  EXPECT_EQ(many.for_duration, Millis(120'000));
+  EXPECT_TRUE(c->policies[1].action.tables.empty());  // the alert's schema and table labels
+  EXPECT_EQ(c->policies[2].when.for_duration, Millis(0));
+}
+
+TEST(ConfigAlertTest, AlertKeysBelongToTheAlertEventOnly) {
+  auto c = ParseConfig(R"(
+api: { base_url: https://api.hotdata.dev }
+policies:
+  - { name: u, when: { event: unhealthy, after_failures: 1, alertname: A }, action: { purge: connection } }
+  - { name: e, when: { event: alert, alertname: [] }, action: { purge: connection } }
+)",
+                       "c.yaml");
+  ASSERT_FALSE(c.has_value());
+  ASSERT_EQ(c.error().size(), 2u);
+  EXPECT_EQ(c.error()[0].key, "policies[0].when.alertname");
+  EXPECT_EQ(c.error()[0].message, "\"alertname\" does not apply to event unhealthy");
+  EXPECT_EQ(c.error()[1].key, "policies[1].when.alertname");
+  EXPECT_EQ(c.error()[1].message, "name at least one alert");
+}
+
+}  // namespace
+}  // namespace hdm
