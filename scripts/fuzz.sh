@@ -10,7 +10,7 @@
 #                                          repository's corpus (review, then commit)
 #   scripts/fuzz.sh --build-dir build-asan an existing build configured with -DHDM_FUZZ=ON and
 #                                          ASan+UBSan (scripts/test.sh's): its objects are reused
-# Targets: api_decode http_response config duration cron http_server http_request (those whose
+# Targets: api_decode http_response config duration cron http_server http_request webhook (those whose
 # tests/fuzz/fuzz_<target>.cpp exists). JOBS (default 2): build parallelism, and how many
 # fuzzers run at once.
 set -euo pipefail
@@ -21,7 +21,7 @@ merge=0
 build=""
 targets=()
 all_targets=()
-for t in api_decode http_response config duration cron http_server http_request; do
+for t in api_decode http_response config duration cron http_server http_request webhook; do
   [[ -f tests/fuzz/fuzz_$t.cpp ]] && all_targets+=("$t")
 done
 
@@ -60,7 +60,7 @@ cmake --build "$build" -j"$jobs" --target "${targets[@]/#/fuzz_}"
 
 # Per target: the longest input worth trying (-max_len), and whether a dictionary exists.
 declare -A max_len=([api_decode]=16384 [http_response]=8192 [config]=8192 [duration]=64 [cron]=128
-                    [http_server]=8192 [http_request]=16384)
+                    [http_server]=8192 [http_request]=16384 [webhook]=16384)
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:symbolize=1"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
