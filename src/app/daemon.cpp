@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/api_factory.h"
+#include "app/status_page_source.h"
 #include "app/token.h"
 #include "config/server_files.h"
 #include "config/web_config.h"
@@ -172,6 +173,17 @@ Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std:
           },
       .actions_json = [this] { return policy_->ActionsJson(); },
       .reload = [this] { return Reload(); },
+      .status_page =
+          [this, started = clock_.Mono()](const std::string& filter, bool fragment) {
+            const statuspage::PageOptions options{.filter = filter};
+            const auto uptime =
+                std::chrono::duration_cast<std::chrono::seconds>(clock_.Mono() - started);
+            const statuspage::PageData data =
+                CollectStatusPage(scheduler_->Snapshot(), *policy_, *this->config(), clock_.Now(),
+                                  uptime, options.decisions);
+            return fragment ? statuspage::RenderLive(data, options)
+                            : statuspage::RenderPage(data, options);
+          },
   });
   metrics_.SetConfigReload(true, clock_.Now());
 }

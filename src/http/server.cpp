@@ -13,6 +13,7 @@
 #include "http/exchange.h"
 #include "http/listener.h"
 #include "metrics/scrape_coalescer.h"
+#include "statuspage/assets.h"
 
 namespace hdm {
 namespace {
@@ -75,6 +76,14 @@ class RecentScrape {
   std::weak_ptr<const Body> body_;
   Clock::time_point asked_at_;
 };
+
+// The status page and its assets: only what the CSP allows, never sniffed as another type.
+void SendPagePart(Response& res, std::string body, std::string_view type) {
+  res.SetContent(std::move(body), std::string(type));
+  res.AddHeader("Content-Security-Policy", std::string(statuspage::kContentSecurityPolicy));
+  res.AddHeader("X-Content-Type-Options", "nosniff");
+  res.AddHeader("Cache-Control", "no-cache");
+}
 
 // One endpoint: a GET route also answers HEAD.
 struct Route {
@@ -199,8 +208,19 @@ void HttpServer::Impl::MakeRoutes() {
          res.SetContent(h.actions_json(), kJsonType);
        }},
       {"GET", "/",
+       [&h](const Request& req, Response& res) {
+         if (!h.status_page) return SendPagePart(res, kIndexPage, statuspage::kHtmlType);
+         const bool fragment = req.QueryParam("fragment").has_value();
+         SendPagePart(res, h.status_page(req.QueryParam("q").value_or(""), fragment),
+                      statuspage::kHtmlType);
+       }},
+      {"GET", "/status.js",
        [](const Request&, Response& res) {
-         res.SetContent(kIndexPage, "text/html; charset=utf-8");
+         SendPagePart(res, std::string(statuspage::Script()), statuspage::kScriptType);
+       }},
+      {"GET", "/status.css",
+       [](const Request&, Response& res) {
+         SendPagePart(res, std::string(statuspage::Style()), statuspage::kStyleType);
        }},
   };
 }
