@@ -36,9 +36,9 @@ std::optional<Refusal> CheckManualPurge(const Config& config, const policy::Poli
   }
   for (const MaintenanceWindow& w : config.safety.maintenance) {
     if (const auto end = MaintenanceWindowEnd(w, now)) {
-      return Refusal{policy::SuppressReason::kMaintenance,
-                     "inside the maintenance window \"" + w.cron_text + "\" until " +
-                         FormatRfc3339(*end)};
+      return Refusal{
+          policy::SuppressReason::kMaintenance,
+          "inside the maintenance window \"" + w.cron_text + "\" until " + FormatRfc3339(*end)};
     }
   }
   if (auto it = state.permanent.find(target);
