@@ -72,7 +72,7 @@ TEST_F(StatusPageServerTest, TheFilterAndTheFragmentReachTheHandlerDecoded) {
   HttpServer server(Handlers());
   auto port = server.Start("127.0.0.1:0");
   ASSERT_TRUE(port.has_value());
-  auto res = Get(*port, "/?q=prod+pg%3Cx%3E&fragment=1");
+  auto res = Get(*port, "/?q=prod%20pg%3Cx%3E&fragment=1");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->body, "<div id=\"live\"></div>");
