@@ -222,6 +222,10 @@ void HttpServer::Impl::MakeRoutes() {
        [](const Request&, Response& res) {
          SendPagePart(res, std::string(statuspage::Style()), statuspage::kStyleType);
        }},
+      {"GET", "/favicon.svg",
+       [](const Request&, Response& res) {
+         SendPagePart(res, std::string(statuspage::Icon()), statuspage::kIconType);
+       }},
   };
 }
 

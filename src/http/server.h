@@ -8,7 +8,7 @@
 //   GET  /                the status page for people (statuspage/status_page.h), ?q= filters its
 //                         connections, ?fragment=1 gives its live block alone; with the CSP of
 //                         statuspage/assets.h. Without a status_page handler, links to the above
-//   GET  /status.js, /status.css   the page's own script and stylesheet
+//   GET  /status.js, /status.css, /favicon.svg   the page's own script, stylesheet and icon
 // A Listener's thread ("hdm-http") accepts; a ConnectionManager runs the connections (see there:
 // silent or slow clients hold no thread, or one for at most limits.read_timeout; a burst of
 // requests gets up to limits.max_workers threads); RequestParser reads each request (see there

@@ -119,8 +119,15 @@ code { font-size: 0.92em; }
 .more, .empty, .shown { color: var(--unk); }
 )CSS";
 
+constexpr std::string_view kIcon =
+    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\">"
+    "<circle cx=\"8\" cy=\"8\" r=\"7\" fill=\"#17753a\"/>"
+    "<path d=\"M3 8h3l1.5-3 2 6 1.5-3h2\" fill=\"none\" stroke=\"#fff\" stroke-width=\"1.5\"/>"
+    "</svg>\n";
+
 }  // namespace
 
+std::string_view Icon() { return kIcon; }
 std::string_view Script() { return kScript; }
 std::string_view Style() { return kStyle; }
 

@@ -24,5 +24,8 @@ inline constexpr std::string_view kHtmlType = "text/html; charset=utf-8";
 std::string_view Script();
 // /status.css.
 std::string_view Style();
+// /favicon.svg: without an icon of its own, a browser asks for /favicon.ico and logs its 404.
+std::string_view Icon();
+inline constexpr std::string_view kIconType = "image/svg+xml";
 
 }  // namespace hdm::statuspage

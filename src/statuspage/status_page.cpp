@@ -364,6 +364,7 @@ std::string RenderPage(const PageData& data, const PageOptions& options) {
                                             : "hotdata-monitor \xc2\xb7 " + data.workspace);
   out +=
       "</title>\n<link rel=\"stylesheet\" href=\"/status.css\">\n"
+      "<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n"
       "<script src=\"/status.js\" defer></script>\n</head><body>\n"
       "<header><h1>hotdata-monitor</h1>"
       "<nav><a href=\"/metrics\">metrics</a> <a href=\"/api/v1/status\">status JSON</a> "

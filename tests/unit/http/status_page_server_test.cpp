@@ -100,6 +100,10 @@ TEST_F(StatusPageServerTest, ServesItsOwnScriptAndStylesheet) {
   EXPECT_EQ(css->get_header_value("Content-Type"), "text/css; charset=utf-8");
   EXPECT_EQ(css->body, statuspage::Style());
   EXPECT_EQ(css->body.find("url("), std::string::npos);
+  auto icon = Get(*port, "/favicon.svg");
+  ASSERT_TRUE(icon);
+  EXPECT_EQ(icon->status, 200);
+  EXPECT_EQ(icon->get_header_value("Content-Type"), "image/svg+xml");
 }
 
 TEST_F(StatusPageServerTest, BasicAuthGuardsThePageItsFragmentAndItsAssets) {
@@ -109,7 +113,8 @@ TEST_F(StatusPageServerTest, BasicAuthGuardsThePageItsFragmentAndItsAssets) {
   server.SetBasicAuth(std::move(*auth));
   auto port = server.Start("127.0.0.1:0");
   ASSERT_TRUE(port.has_value());
-  for (const char* path : {"/", "/?q=x", "/?fragment=1", "/status.js", "/status.css"}) {
+  for (const char* path :
+       {"/", "/?q=x", "/?fragment=1", "/status.js", "/status.css", "/favicon.svg"}) {
     SCOPED_TRACE(path);
     auto res = Get(*port, path);
     ASSERT_TRUE(res);
