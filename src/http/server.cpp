@@ -12,6 +12,7 @@
 #include "http/connection_manager.h"
 #include "http/exchange.h"
 #include "http/listener.h"
+#include "metrics/gzip.h"
 #include "metrics/scrape_coalescer.h"
 #include "statuspage/assets.h"
 
@@ -77,8 +78,17 @@ class RecentScrape {
   Clock::time_point asked_at_;
 };
 
-// The status page and its assets: only what the CSP allows, never sniffed as another type.
-void SendPagePart(Response& res, std::string body, std::string_view type) {
+// The status page and its assets: only what the CSP allows, never sniffed as another type;
+// gzipped (level 1) when the browser allows it and it pays: an outage's page lists every
+// unhealthy connection, and the script fetches it again every few seconds.
+void SendPagePart(const Request& req, Response& res, std::string body, std::string_view type) {
+  res.AddHeader("Vary", "Accept-Encoding");
+  if (body.size() >= 1024 && AcceptsGzip(req.Header("Accept-Encoding"))) {
+    if (std::string gzipped = GzipCompress(body, 1); !gzipped.empty()) {
+      body = std::move(gzipped);
+      res.AddHeader("Content-Encoding", "gzip");
+    }
+  }
   res.SetContent(std::move(body), std::string(type));
   res.AddHeader("Content-Security-Policy", std::string(statuspage::kContentSecurityPolicy));
   res.AddHeader("X-Content-Type-Options", "nosniff");
@@ -209,22 +219,22 @@ void HttpServer::Impl::MakeRoutes() {
        }},
       {"GET", "/",
        [&h](const Request& req, Response& res) {
-         if (!h.status_page) return SendPagePart(res, kIndexPage, statuspage::kHtmlType);
+         if (!h.status_page) return SendPagePart(req, res, kIndexPage, statuspage::kHtmlType);
          const bool fragment = req.QueryParam("fragment").has_value();
-         SendPagePart(res, h.status_page(req.QueryParam("q").value_or(""), fragment),
+         SendPagePart(req, res, h.status_page(req.QueryParam("q").value_or(""), fragment),
                       statuspage::kHtmlType);
        }},
       {"GET", "/status.js",
-       [](const Request&, Response& res) {
-         SendPagePart(res, std::string(statuspage::Script()), statuspage::kScriptType);
+       [](const Request& req, Response& res) {
+         SendPagePart(req, res, std::string(statuspage::Script()), statuspage::kScriptType);
        }},
       {"GET", "/status.css",
-       [](const Request&, Response& res) {
-         SendPagePart(res, std::string(statuspage::Style()), statuspage::kStyleType);
+       [](const Request& req, Response& res) {
+         SendPagePart(req, res, std::string(statuspage::Style()), statuspage::kStyleType);
        }},
       {"GET", "/favicon.svg",
-       [](const Request&, Response& res) {
-         SendPagePart(res, std::string(statuspage::Icon()), statuspage::kIconType);
+       [](const Request& req, Response& res) {
+         SendPagePart(req, res, std::string(statuspage::Icon()), statuspage::kIconType);
        }},
   };
 }

@@ -31,6 +31,7 @@ class StatusPageServerTest : public ::testing::Test {
               ++calls_;
               filter_ = filter;
               fragment_ = fragment;
+              if (filter == "big") return std::string(100'000, 'x');
               return std::string(fragment ? "<div id=\"live\"></div>" : "<!doctype html>page");
             },
     };
@@ -126,6 +127,29 @@ TEST_F(StatusPageServerTest, BasicAuthGuardsThePageItsFragmentAndItsAssets) {
   }
   std::lock_guard lock(mu_);
   EXPECT_EQ(calls_, 3);  // only the authenticated requests for / reached the handler
+}
+
+TEST_F(StatusPageServerTest, ALargePageIsGzippedWhenTheBrowserAllowsIt) {
+  HttpServer server(Handlers());
+  auto port = server.Start("127.0.0.1:0");
+  ASSERT_TRUE(port.has_value());
+  httplib::Client raw("127.0.0.1", *port);
+  raw.set_decompress(false);
+  auto res = raw.Get("/?q=big", {{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Content-Encoding"), "gzip");
+  EXPECT_EQ(res->get_header_value("Vary"), "Accept-Encoding");
+  ASSERT_GE(res->body.size(), 2u);
+  EXPECT_LT(res->body.size(), 10'000u);
+  EXPECT_EQ(static_cast<unsigned char>(res->body[0]), 0x1f);  // gzip's magic
+  EXPECT_EQ(static_cast<unsigned char>(res->body[1]), 0x8b);
+  res = raw.Get("/?q=big", {{"Accept-Encoding", "identity"}});
+  ASSERT_TRUE(res);
+  EXPECT_FALSE(res->has_header("Content-Encoding"));
+  EXPECT_EQ(res->body, std::string(100'000, 'x'));
+  res = Get(*port, "/");  // small: as is
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "<!doctype html>page");
 }
 
 TEST_F(StatusPageServerTest, WithoutAPageHandlerTheRootListsTheEndpoints) {
