@@ -90,7 +90,7 @@ h1 { font-size: 1.4rem; margin: 0.8rem 0 0.4rem; }
 h2 { font-size: 1.1rem; margin: 1.2rem 0 0.4rem; }
 nav a { margin-right: 0.8rem; }
 form#filter { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem; margin: 0.4rem 0; }
-input#q { min-width: 24rem; padding: 0.3rem 0.5rem; font: inherit; }
+input#q { min-width: 26rem; padding: 0.3rem 0.5rem; font: inherit; }
 #refresh { color: var(--unk); font-size: 0.9em; }
 #refresh.stale { color: var(--bad); font-weight: 600; }
 dl.facts { display: flex; flex-wrap: wrap; gap: 0.2rem 1.5rem; margin: 0.6rem 0; }
@@ -105,7 +105,11 @@ dl.facts dd { margin: 0 0 0 -1.2rem; }
 .pill.warn, .st.warn, li.warn b, small.warn { color: var(--warn); }
 .pill.unk, .st.unk, .pill.none { color: var(--unk); }
 .st { font-weight: 600; white-space: nowrap; }
-ul.safety { margin: 0; padding-left: 1.2rem; }
+ul.safety { display: flex; flex-wrap: wrap; gap: 0.3rem 0.6rem; margin: 0; padding: 0;
+  list-style: none; }
+ul.safety li { padding: 0.15rem 0.6rem; border: 1px solid var(--line); border-radius: 0.3rem; }
+ul.safety li.bad { border-color: var(--bad); background: #fdecea; }
+ul.safety li.warn { border-color: var(--warn); background: #fff4e0; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 0.25rem 0.6rem; border-bottom: 1px solid var(--line);
   vertical-align: top; }
@@ -115,6 +119,7 @@ td small { display: block; color: var(--unk); overflow-wrap: anywhere; }
 td small.warn { color: var(--warn); }
 td:nth-child(n+5) { white-space: nowrap; }
 table.decisions td:nth-child(n+5) { white-space: normal; }
+table.decisions td:nth-child(-n+2), time { white-space: nowrap; }
 code { font-size: 0.92em; }
 .more, .empty, .shown { color: var(--unk); }
 )CSS";

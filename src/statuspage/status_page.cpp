@@ -371,9 +371,10 @@ std::string RenderPage(const PageData& data, const PageOptions& options) {
       "<a href=\"/api/v1/actions\">actions JSON</a> <a href=\"/healthz\">healthz</a> "
       "<a href=\"/readyz\">readyz</a></nav></header>\n"
       "<form method=\"get\" action=\"/\" id=\"filter\" role=\"search\">"
-      "<label for=\"q\">Filter connections</label> "
+      "<label for=\"q\" title=\"Every word must be part of the name, id or source type, or be a "
+      "status: unhealthy, healthy, unknown, failing\">Filter connections</label> "
       "<input type=\"search\" id=\"q\" name=\"q\" autocomplete=\"off\" "
-      "placeholder=\"name, id, source type, or: unhealthy, healthy, unknown, failing\" value=\"";
+      "placeholder=\"name, id, source type, or a status: unhealthy, failing...\" value=\"";
   AppendEscaped(out, options.filter);
   out +=
       "\"> <button type=\"submit\">Filter</button> <a href=\"/\">clear</a> "
