@@ -36,24 +36,6 @@ std::string Escape(std::string_view text) {
   return out;
 }
 
-std::string EncodeQueryValue(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : text) {
-    const auto u = static_cast<unsigned char>(ch);
-    const bool unreserved = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
-                            (u >= '0' && u <= '9') || u == '-' || u == '.' || u == '_' || u == '~';
-    if (unreserved) {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    }
-  }
-  return out;
-}
-
 std::string FormatAge(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) seconds = 0;
   const auto s = static_cast<int64_t>(seconds);

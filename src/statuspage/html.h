@@ -11,9 +11,6 @@ namespace hdm::statuspage {
 void AppendEscaped(std::string& out, std::string_view text);
 std::string Escape(std::string_view text);
 
-// `text` percent-encoded for a URL's query value (unreserved characters kept, space as %20).
-std::string EncodeQueryValue(std::string_view text);
-
 // A duration in seconds for people: "45s", "12m", "3h 5m", "2d 4h".
 std::string FormatAge(double seconds);
 

@@ -230,6 +230,8 @@ def main():
             try:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
+                print(f"note: {p.args[0]} (pid {p.pid}) did not end within 10 s of SIGTERM: "
+                      "killed", file=sys.stderr)
                 os.killpg(p.pid, signal.SIGKILL) if group else p.kill()
                 p.wait()
         shutil.rmtree(work, ignore_errors=True)
@@ -338,6 +340,11 @@ def run(build, src, chromium, work, procs):
         version = cdp.call("Browser.getVersion")["product"]
         log(f"{version} attached")
         check_page(page, url, simulator)
+        cdp.post("Browser.close")  # the way out that leaves no renderer behind
+        try:
+            browser.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass  # killed with the rest, below
     except Failure as e:
         raise Failure(f"{e}\n--- chromium (last lines):\n{tail(f'{work}/chromium.log', 15)}"
                       f"--- daemon (last lines):\n{tail(f'{work}/daemon.log', 15)}"

@@ -266,5 +266,9 @@ int main(int argc, char** argv) {
   server.Stop();
   if (!cert_dir.empty()) std::filesystem::remove_all(cert_dir);
   std::cout << "hotdata-simulator stopped" << std::endl;
+  // The --control-stdin thread may be blocked reading stdin with its lock held, and exit()'s
+  // stdio cleanup waits for that lock on Debian 13 (glibc 2.41): the process would hang until
+  // stdin closes. Nothing is left to flush or destroy.
+  if (flags.control_stdin) std::_Exit(0);
   return 0;
 }
