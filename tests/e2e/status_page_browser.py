@@ -10,6 +10,7 @@ a person would see:
   - a connection made unhealthy in the simulator before the page opened, marked as such in
     colour and in words;
   - the XSS name shown as text: no <img> element in the page, no dialog, no script error;
+  - the API token nowhere in the page;
   - a decision of the demo's policies (waited for on the open page when none is there yet);
   - after `unhealthy conn_0010` on the simulator's stdin, without a reload, the page showing
     conn_0010 unhealthy (and the page never navigated again);
@@ -386,6 +387,8 @@ def check_page(page, url, simulator):
     if images:
         raise Failure(f"{images} <img>/onerror elements in the page: the name was not escaped")
     log("the XSS name shows as text; no <img> element")
+    if page.evaluate(f"document.documentElement.outerHTML.includes({json.dumps(TOKEN)})"):
+        raise Failure("the API token is on the page")
 
     # A decision of the demo's policies, brought by the page's own refresh.
     policies = json.dumps(sorted(DEMO_POLICIES))
