@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs hotdata-monitor against the project's simulated
-# workspace. Metrics at http://127.0.0.1:9977/metrics, status at /api/v1/status. Ctrl-C stops
-# both.
+# workspace. The status page at http://127.0.0.1:9977/, metrics at /metrics, status JSON at
+# /api/v1/status. Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -24,6 +24,7 @@ sed -e "s|@BASE_URL@|$(cat "$demo_dir/url")|" -e "s|@STATE_FILE@|$PWD/$demo_dir/
 cat <<MSG
 
   hotdata-monitor is starting against the simulated workspace at $(cat "$demo_dir/url").
+  Status page, in a browser: http://127.0.0.1:9977/
   Metrics:  curl -s http://127.0.0.1:9977/metrics | grep ^hotdata_connection_healthy
   Status:   curl -s http://127.0.0.1:9977/api/v1/status
   Actions:  curl -s http://127.0.0.1:9977/api/v1/actions

@@ -3,9 +3,9 @@
 # (bookworm) or Debian 13 (trixie): only the missing ones, and nothing from anywhere but Debian.
 # `--test` adds what the tests and the .deb need: prometheus (promtool), prometheus-alertmanager
 # (amtool and alertmanager), systemd (systemd-analyze), python3 with PyYAML, dpkg-dev and file
-# (CPack's shlibdeps), and the libFuzzer runtime of the release's newest packaged LLVM
-# (libclang-rt-14-dev on 12, libclang-rt-19-dev on 13). Runs apt as root, or through sudo. Never
-# asks anything.
+# (CPack's shlibdeps), chromium (the status page's browser test), and the libFuzzer runtime of the
+# release's newest packaged LLVM (libclang-rt-14-dev on 12, libclang-rt-19-dev on 13). Runs apt as
+# root, or through sudo. Never asks anything.
 set -euo pipefail
 
 packages=(cmake make g++ pkg-config git
@@ -23,7 +23,8 @@ esac
 test=0
 [[ "${1:-}" == "--test" ]] && test=1
 if ((test)); then
-  packages+=(prometheus prometheus-alertmanager systemd python3 python3-yaml procps dpkg-dev file)
+  packages+=(prometheus prometheus-alertmanager systemd python3 python3-yaml procps dpkg-dev file
+             chromium)
 fi
 
 sudo=()

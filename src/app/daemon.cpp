@@ -7,6 +7,7 @@
 
 #include "app/alert_webhook.h"
 #include "app/api_factory.h"
+#include "app/status_page_source.h"
 #include "app/token.h"
 #include "config/server_files.h"
 #include "config/web_config.h"
@@ -174,6 +175,17 @@ Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std:
           },
       .actions_json = [this] { return policy_->ActionsJson(); },
       .reload = [this] { return Reload(); },
+      .status_page =
+          [this, started = clock_.Mono()](const std::string& filter, bool fragment) {
+            const statuspage::PageOptions options{.filter = filter};
+            const auto uptime =
+                std::chrono::duration_cast<std::chrono::seconds>(clock_.Mono() - started);
+            const statuspage::PageData data =
+                CollectStatusPage(scheduler_->Snapshot(), *policy_, *this->config(), clock_.Now(),
+                                  uptime, options.decisions);
+            return fragment ? statuspage::RenderLive(data, options)
+                            : statuspage::RenderPage(data, options);
+          },
       .alerts_enabled = [this] { return HasAlertPolicy(*this->config()); },
       .alerts =
           [this](const Request& req, Response& res) {

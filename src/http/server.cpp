@@ -12,7 +12,9 @@
 #include "http/connection_manager.h"
 #include "http/exchange.h"
 #include "http/listener.h"
+#include "metrics/gzip.h"
 #include "metrics/scrape_coalescer.h"
+#include "statuspage/assets.h"
 
 namespace hdm {
 namespace {
@@ -75,6 +77,23 @@ class RecentScrape {
   std::weak_ptr<const Body> body_;
   Clock::time_point asked_at_;
 };
+
+// The status page and its assets: only what the CSP allows, never sniffed as another type;
+// gzipped (level 1) when the browser allows it and it pays: an outage's page lists every
+// unhealthy connection, and the script fetches it again every few seconds.
+void SendPagePart(const Request& req, Response& res, std::string body, std::string_view type) {
+  res.AddHeader("Vary", "Accept-Encoding");
+  if (body.size() >= 1024 && AcceptsGzip(req.Header("Accept-Encoding"))) {
+    if (std::string gzipped = GzipCompress(body, 1); !gzipped.empty()) {
+      body = std::move(gzipped);
+      res.AddHeader("Content-Encoding", "gzip");
+    }
+  }
+  res.SetContent(std::move(body), std::string(type));
+  res.AddHeader("Content-Security-Policy", std::string(statuspage::kContentSecurityPolicy));
+  res.AddHeader("X-Content-Type-Options", "nosniff");
+  res.AddHeader("Cache-Control", "no-cache");
+}
 
 // One endpoint: a GET route also answers HEAD.
 struct Route {
@@ -216,8 +235,23 @@ void HttpServer::Impl::MakeRoutes() {
          res.SetContent(h.actions_json(), kJsonType);
        }},
       {"GET", "/",
-       [](const Request&, Response& res) {
-         res.SetContent(kIndexPage, "text/html; charset=utf-8");
+       [&h](const Request& req, Response& res) {
+         if (!h.status_page) return SendPagePart(req, res, kIndexPage, statuspage::kHtmlType);
+         const bool fragment = req.QueryParam("fragment").has_value();
+         SendPagePart(req, res, h.status_page(req.QueryParam("q").value_or(""), fragment),
+                      statuspage::kHtmlType);
+       }},
+      {"GET", "/status.js",
+       [](const Request& req, Response& res) {
+         SendPagePart(req, res, std::string(statuspage::Script()), statuspage::kScriptType);
+       }},
+      {"GET", "/status.css",
+       [](const Request& req, Response& res) {
+         SendPagePart(req, res, std::string(statuspage::Style()), statuspage::kStyleType);
+       }},
+      {"GET", "/favicon.svg",
+       [](const Request& req, Response& res) {
+         SendPagePart(req, res, std::string(statuspage::Icon()), statuspage::kIconType);
        }},
   };
   if (h.alerts_enabled && h.alerts && h.alerts_too_large) {

@@ -6,7 +6,10 @@
 //   GET  /api/v1/status   JSON: every connection with its last check
 //   GET  /api/v1/actions  JSON: recent audit entries (when a handler is given)
 //   POST /api/v1/alerts   the alert webhook (Alertmanager, Grafana), while alerts_enabled()
-//   GET  /                a small page linking the above
+//   GET  /                the status page for people (statuspage/status_page.h), ?q= filters its
+//                         connections, ?fragment=1 gives its live block alone; with the CSP of
+//                         statuspage/assets.h. Without a status_page handler, links to the above
+//   GET  /status.js, /status.css, /favicon.svg   the page's own script, stylesheet and icon
 // A Listener's thread ("hdm-http") accepts; a ConnectionManager runs the connections (see there:
 // silent or slow clients hold no thread, or one for at most limits.read_timeout; a burst of
 // requests gets up to limits.max_workers threads); RequestParser reads each request (see there
@@ -43,6 +46,9 @@ struct HttpHandlers {
   std::function<std::string()> status_json;
   std::function<std::string()> actions_json;  // may be empty: 404
   std::function<std::expected<void, std::string>()> reload;
+  // GET /: the status page's HTML for `filter` (?q=), the whole page or, with `fragment`, its
+  // live block alone. May be empty: a page of links.
+  std::function<std::string(const std::string& filter, bool fragment)> status_page;
   // POST /api/v1/alerts: served while alerts_enabled() is true; else (or when either is empty)
   // the path does not exist (404, for every method). Its body may be up to alerts_max_body bytes
   // (instead of ConnectionLimits' request limit); a bigger one is answered by alerts_too_large

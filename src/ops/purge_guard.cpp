@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/time_format.h"
+#include "config/maintenance.h"
 #include "health/selection.h"
 #include "policy/fingerprint.h"
 #include "state/state_file.h"
@@ -34,11 +35,10 @@ std::optional<Refusal> CheckManualPurge(const Config& config, const policy::Poli
                        "); `hotdata-monitor state clear-hold` ends the hold"};
   }
   for (const MaintenanceWindow& w : config.safety.maintenance) {
-    const SysTime start = w.cron.NextAfter(now - w.duration);
-    if (start <= now) {
-      return Refusal{policy::SuppressReason::kMaintenance, "inside the maintenance window \"" +
-                                                               w.cron_text + "\" until " +
-                                                               FormatRfc3339(start + w.duration)};
+    if (const auto end = MaintenanceWindowEnd(w, now)) {
+      return Refusal{
+          policy::SuppressReason::kMaintenance,
+          "inside the maintenance window \"" + w.cron_text + "\" until " + FormatRfc3339(*end)};
     }
   }
   if (auto it = state.permanent.find(target);

@@ -4,6 +4,7 @@
 
 #include "common/saturating_time.h"
 #include "common/time_format.h"
+#include "config/maintenance.h"
 #include "policy/fingerprint.h"
 #include "policy/trigger_text.h"
 
@@ -275,12 +276,9 @@ std::optional<std::pair<SuppressReason, std::string>> PolicyEngine::Suppression(
   if (auto held = StateLostHeld()) return held;
   if (auto why = ApiUnreachable(now)) return std::pair{SuppressReason::kApiUnreachable, *why};
   for (const MaintenanceWindow& w : safety.maintenance) {
-    // In a window when one started within the last `duration`: [start, start + duration).
-    const SysTime start = w.cron.NextAfter(SaturatingSub(now, w.duration));
-    if (start <= now) {
+    if (const auto end = MaintenanceWindowEnd(w, now)) {
       return std::pair{SuppressReason::kMaintenance,
-                       "maintenance window \"" + w.cron_text + "\" until " +
-                           FormatRfc3339(SaturatingAdd(start, w.duration))};
+                       "maintenance window \"" + w.cron_text + "\" until " + FormatRfc3339(*end)};
     }
   }
   if (auto it = state_.permanent.find(key.target); it != state_.permanent.end()) {

@@ -127,6 +127,7 @@ std::vector<FakeConnection> BuildWorkspace(const SimOptions& options) {
     FakeConnection c;
     c.id = id;
     c.name = name;
+    if (auto it = options.names.find(c.id); it != options.names.end()) c.name = it->second;
     c.source_type = kind.source_type;
     c.tables = Tables(rng, i, now);
     c.table_count = static_cast<int64_t>(c.tables.size());
@@ -156,8 +157,10 @@ void SimEvolution::Tick(std::chrono::seconds elapsed) {
   const int64_t t = elapsed.count();
   const int64_t base = options_.latency.count();
   char id[32];
+  std::lock_guard lock(mu_);
   for (int i = 1; i <= options_.connections; ++i) {
     std::snprintf(id, sizeof id, "conn_%04d", i);
+    if (overridden_.contains(id)) continue;
     const int64_t jitter = base + Uniform(rng_, 5, 40);
     if (i == kFlappingIndex && t % 60 >= 10 && t % 60 < 30) {
       server_.SetHealth(id, false, jitter, "connection refused (simulated flap)");
@@ -170,6 +173,15 @@ void SimEvolution::Tick(std::chrono::seconds elapsed) {
       server_.SetHealth(id, true, jitter);
     }
   }
+}
+
+bool SimEvolution::Override(const std::string& id, bool healthy, std::optional<std::string> error) {
+  std::lock_guard lock(mu_);
+  const auto current = server_.Get(id);
+  if (!current) return false;
+  overridden_.insert(id);
+  server_.SetHealth(id, healthy, current->latency_ms, std::move(error));
+  return true;
 }
 
 }  // namespace hdm::fake

@@ -34,7 +34,10 @@ constexpr const char* kUsage = R"(usage: hotdata-simulator [flags]
   --seed S           seed of the simulated data and jitter (default 1)
   --static           all healthy, nothing changes (for benchmarks)
   --control-stdin    read commands from stdin, one per line: "unhealthy ID" or "healthy ID";
-                     each is answered on stdout by "applied ID UNIX_SECONDS" (for benchmarks)
+                     each is answered on stdout by "applied ID UNIX_SECONDS" (for benchmarks);
+                     the connection keeps that health (the script no longer changes it)
+  --name ID=NAME     name connection ID (conn_0001...) NAME instead of the generated name
+                     (repeatable; e.g. a name with markup, for the status page's tests)
   --log-purges F     append "UNIX_MS STATUS PATH" to F for every purge answered (PATH raw,
                      percent-encoded; one flushed line each; for reliability tests)
   --help             this text
@@ -83,7 +86,7 @@ std::variant<Flags, int> ParseFlags(int argc, char** argv) {
     }
     const bool takes_value = arg == "--listen-port" || arg == "--connections" ||
                              arg == "--latency-ms" || arg == "--seed" || arg == "--url-file" ||
-                             arg == "--token" || arg == "--log-purges";
+                             arg == "--token" || arg == "--log-purges" || arg == "--name";
     if (!takes_value) {
       std::cerr << "hotdata-simulator: unknown flag " << arg << "\n" << kUsage;
       return 2;
@@ -110,6 +113,13 @@ std::variant<Flags, int> ParseFlags(int argc, char** argv) {
       flags.url_file = value;
     } else if (arg == "--log-purges") {
       flags.purge_log = value;
+    } else if (arg == "--name") {
+      const auto eq = value.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        number = std::nullopt;
+      } else {
+        flags.sim.names[value.substr(0, eq)] = value.substr(eq + 1);
+      }
     } else {
       flags.token = value;
     }
@@ -156,24 +166,24 @@ std::optional<AnswerHook> PurgeLogger(const std::string& path) {
   };
 }
 
-// Applies "unhealthy ID" / "healthy ID" lines from stdin until end of file. Detached: the
-// process exits without joining it.
-void StartControl(hdm::fake::FakeHotdataServer& server) {
-  std::thread([&server] {
+// Applies "unhealthy ID" / "healthy ID" lines from stdin until end of file, through `evolution`
+// (which then leaves that connection alone). Detached: the process exits without joining it.
+void StartControl(hdm::fake::SimEvolution& evolution) {
+  std::thread([&evolution] {
     std::string line;
     while (std::getline(std::cin, line)) {
       std::istringstream words(line);
       std::string verb;
       std::string id;
       words >> verb >> id;
-      const auto current = server.Get(id);
-      if ((verb != "unhealthy" && verb != "healthy") || !current) {
+      const bool healthy = verb == "healthy";
+      if ((verb != "unhealthy" && verb != "healthy") ||
+          !evolution.Override(
+              id, healthy,
+              healthy ? std::nullopt : std::optional<std::string>("simulated outage"))) {
         std::cout << "error " << line << std::endl;
         continue;
       }
-      const bool healthy = verb == "healthy";
-      server.SetHealth(id, healthy, current->latency_ms,
-                       healthy ? std::nullopt : std::optional<std::string>("simulated outage"));
       const double now =
           std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
               .count();
@@ -243,7 +253,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  if (flags.control_stdin) StartControl(server);
+  if (flags.control_stdin) StartControl(evolution);
   // The main thread both ticks the evolution once a second and waits for the stop signal.
   const auto start = std::chrono::steady_clock::now();
   const timespec one_second{1, 0};
@@ -256,5 +266,9 @@ int main(int argc, char** argv) {
   server.Stop();
   if (!cert_dir.empty()) std::filesystem::remove_all(cert_dir);
   std::cout << "hotdata-simulator stopped" << std::endl;
+  // The --control-stdin thread may be blocked reading stdin with its lock held, and exit()'s
+  // stdio cleanup waits for that lock on Debian 13 (glibc 2.41): the process would hang until
+  // stdin closes. Nothing is left to flush or destroy.
+  if (flags.control_stdin) std::_Exit(0);
   return 0;
 }
