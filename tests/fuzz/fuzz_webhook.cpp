@@ -54,9 +54,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const webhook::Alert& a : payload->alerts) {
     FUZZ_CHECK(a.labels.contains("alertname"), "no alertname");
     FUZZ_CHECK(!a.fingerprint.empty() && a.fingerprint.size() <= 64, a.fingerprint);
-    FUZZ_CHECK(a.starts_at.time_since_epoch() % std::chrono::milliseconds(1) ==
-                   SysTime::duration::zero(),
-               "startsAt finer than a millisecond");
+    FUZZ_CHECK(
+        a.starts_at.time_since_epoch() % std::chrono::milliseconds(1) == SysTime::duration::zero(),
+        "startsAt finer than a millisecond");
   }
   static SysTime now = SysTime(std::chrono::seconds(1'700'000'000));
   now += std::chrono::seconds(30);
