@@ -18,6 +18,13 @@
 namespace hdm {
 namespace {
 
+// A webhook answer as the server's response; a 503 tells the sender when to try again.
+void SendReply(webhook::Reply reply, Response& res) {
+  res.SetContent(std::move(reply.body), std::move(reply.content_type));
+  res.status = reply.status;
+  if (reply.status == 503) res.AddHeader("Retry-After", "5");
+}
+
 // /healthz turns 503 when the scheduler loop has not gone round for this long (monotonic clock:
 // a step of the wall clock neither fails /healthz nor hides a stalled loop).
 constexpr auto kLoopStallLimit = std::chrono::seconds(30);
@@ -187,19 +194,10 @@ Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std:
                             : statuspage::RenderPage(data, options);
           },
       .alerts_enabled = [this] { return HasAlertPolicy(*this->config()); },
-      .alerts =
-          [this](const Request& req, Response& res) {
-            const webhook::Reply reply = alerts_->Handle(req.body);
-            res.status = reply.status;
-            res.SetContent(reply.body, reply.content_type);
-            if (reply.status == 503) res.AddHeader("Retry-After", "5");
-          },
-      .alerts_too_large =
-          [this](uint64_t size, Response& res) {
-            const webhook::Reply reply = alerts_->TooLarge(size);
-            res.status = reply.status;
-            res.SetContent(reply.body, reply.content_type);
-          },
+      .alerts = [this](const Request& req,
+                       Response& res) { SendReply(alerts_->Handle(req.body), res); },
+      .alerts_too_large = [this](uint64_t size,
+                                 Response& res) { SendReply(alerts_->TooLarge(size), res); },
       .alerts_max_body = webhook::kMaxBodyBytes,
   });
   metrics_.SetConfigReload(true, clock_.Now());

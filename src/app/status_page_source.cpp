@@ -32,8 +32,7 @@ statuspage::PageData CollectStatusPage(FleetSnapshot fleet, const policy::Policy
     }
   }
 
-  std::vector<policy::AuditEntry> entries = policy.audit().Entries();  // most recent first
-  entries.resize(std::min(entries.size(), decisions));
+  std::vector<policy::AuditEntry> entries = policy.audit().Entries(decisions);  // newest first
   for (policy::AuditEntry& e : entries) {
     statuspage::DecisionRow row;
     row.time = e.time;

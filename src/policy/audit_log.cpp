@@ -99,9 +99,10 @@ std::string AuditLog::ToJson() const {
       -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::vector<AuditEntry> AuditLog::Entries() const {
+std::vector<AuditEntry> AuditLog::Entries(size_t max) const {
   std::lock_guard lock(mu_);
-  return {entries_.rbegin(), entries_.rend()};
+  const auto n = static_cast<std::ptrdiff_t>(std::min(max, entries_.size()));
+  return {entries_.rbegin(), entries_.rbegin() + n};
 }
 
 AuditCounters AuditLog::Counters() const {

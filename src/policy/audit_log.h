@@ -9,6 +9,7 @@
 // Thread-safe: the policy thread adds, HTTP and metrics threads read.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -90,8 +91,8 @@ class AuditLog {
 
   // The body of GET /api/v1/actions: {"actions": [entry, ...]}, most recent first.
   std::string ToJson() const;
-  // Most recent first.
-  std::vector<AuditEntry> Entries() const;
+  // Most recent first, at most `max` of them.
+  std::vector<AuditEntry> Entries(size_t max = SIZE_MAX) const;
   AuditCounters Counters() const;
 
  private:

@@ -86,6 +86,10 @@ TEST(AuditLogTest, RestoredEntriesGoBeforeTheNewOnesUncountedUpToCapacity) {
   EXPECT_EQ(entries[0].policy, "p10");
   EXPECT_EQ(entries[1].policy, "p3");
   EXPECT_EQ(entries[2].policy, "p2") << "the oldest restored one is dropped";
+  const auto newest = log.Entries(2);  // the status page's latest decisions
+  ASSERT_EQ(newest.size(), 2u);
+  EXPECT_EQ(newest[0].policy, "p10");
+  EXPECT_EQ(newest[1].policy, "p3");
   EXPECT_EQ((log.Counters().actions.at({"p10", "purge_connection", "success"})), 1u);
   EXPECT_EQ(log.Counters().actions.size(), 1u) << "restored entries were counted by their run";
 }
