@@ -202,7 +202,14 @@ class AlertWebhookDaemonTest : public ::testing::Test {
         PostWhenReady(OneAlert("HotdataSentinel", "conn_sf", "ffffffffffffffff", starts_at));
     EXPECT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.Json().value("started", -1), 1) << r.body;
-    return WaitFor([&] { return Deletes(kSfCache) >= n; });
+    // The fake API sees the DELETE before the daemon audits its answer: wait for both.
+    const std::string trigger = "alert HotdataSentinel firing since " + starts_at;
+    return WaitFor([&] {
+      if (Deletes(kSfCache) < n) return false;
+      for (const json& e : Entries("success", "conn_sf"))
+        if (e.value("trigger", "").starts_with(trigger)) return true;
+      return false;
+    });
   }
   // The summary of an accepted notification.
   static void ExpectSummary(const PostReply& r, int started, int repeated, int ended,
@@ -414,6 +421,7 @@ TEST_F(AlertWebhookDaemonTest, AGrafanaContactPointNotificationPurgesOnce) {
   ASSERT_TRUE(Sentinel());
   EXPECT_EQ(Deletes(kPgCache), 1u);
   EXPECT_EQ(AllDeletes(), 2u);
+  ASSERT_TRUE(WaitFor([&] { return Entries("success", "conn_pg").size() == 1; }));
   const auto pg = Entries("success", "conn_pg");
   ASSERT_EQ(pg.size(), 1u);
   EXPECT_EQ(pg[0].value("trigger", ""),
