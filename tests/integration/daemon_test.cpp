@@ -13,9 +13,14 @@ std::string Labels(const std::string& id, const std::string& name) {
 TEST(DaemonTest, ExportsEveryConnectionWithTheRightValues) {
   DaemonHarness h;
   ASSERT_TRUE(h.WaitForRounds(1));
+  // Each connection's details are a request of their own, answered in any order: wait for all.
   ASSERT_TRUE(WaitFor([&] {
-    return SeriesValue(h.Metrics(), "hotdata_connection_tables" + Labels("conn_sf", "analytics-sf"))
-        .has_value();
+    const std::string m = h.Metrics();
+    for (const auto& [id, name] : {std::pair{"conn_sf", "analytics-sf"}, {"conn_pg", "prod-pg"},
+                                   {"conn_my", "prod-mysql"}}) {
+      if (!SeriesValue(m, "hotdata_connection_tables" + Labels(id, name))) return false;
+    }
+    return true;
   }));
   const std::string m = h.Metrics();
   EXPECT_EQ(SeriesValue(m, "hotdata_connection_healthy" + Labels("conn_pg", "prod-pg")), 1);

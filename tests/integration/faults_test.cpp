@@ -100,10 +100,12 @@ TEST(SecretsTest, TheTokenAppearsInNoLogLineEvenAtDebugLevel) {
                     {.status = 500, .body = std::string("Bearer ") + kToken});
     h.fake().Script("GET", "/v1/connections/conn_my/health",
                     {.status = 200, .body = std::string("{\"x\":\"") + kToken + "\"}"});
+    // Both scripted answers taken (and logged), not only one of them.
     ASSERT_TRUE(WaitFor([&] {
-      auto v = SeriesValue(h.Metrics(),
-                           "hotdata_connection_check_success" + Labels("conn_my", "prod-mysql"));
-      return v == 0;
+      const std::string m = h.Metrics();
+      return SeriesValue(m, "hotdata_connection_check_success" + Labels("conn_my", "prod-mysql")) ==
+                 0 &&
+             SeriesValue(m, "hotdata_connection_check_success" + Labels("conn_pg", "prod-pg")) == 0;
     }));
     EXPECT_EQ(h.Get("/api/v1/status").body.find(kToken), std::string::npos);
     EXPECT_EQ(h.Metrics().find(kToken), std::string::npos);

@@ -211,13 +211,17 @@ TEST(PolicyLoopTest, TablesChangedFiresOncePerChangeOfEitherCount) {
   c.table_count = 4;
   h.fake().Upsert(c);
   ASSERT_TRUE(WaitFor([&] { return Deletes(h, path) == 1; })) << h.Get("/api/v1/actions").body;
-  const std::string actions = h.Get("/api/v1/actions").body;
-  EXPECT_NE(actions.find("table_count 3 -> 4"), std::string::npos) << actions;
+  // The fake counts the DELETE when it arrives; the daemon audits it once answered.
+  const auto audited = [&](const std::string& text) {
+    return WaitFor(
+        [&] { return h.Get("/api/v1/actions").body.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(audited("table_count 3 -> 4")) << h.Get("/api/v1/actions").body;
 
   c.synced_table_count = 4;
   h.fake().Upsert(c);
   ASSERT_TRUE(WaitFor([&] { return Deletes(h, path) == 2; }));
-  EXPECT_NE(h.Get("/api/v1/actions").body.find("synced_table_count 3 -> 4"), std::string::npos);
+  EXPECT_TRUE(audited("synced_table_count 3 -> 4")) << h.Get("/api/v1/actions").body;
 
   // Nothing changes any more: several discoveries later, still two purges (no cooldown holds).
   const uint64_t rounds = h.daemon().scheduler().RoundsCompleted();
@@ -269,9 +273,10 @@ policies:
   EXPECT_NE(actions.find("the API is unreachable"), std::string::npos) << actions;
   // The API is back: the next point purges. The budget of one purge an hour was not spent by
   // the held ones.
+  // (Had the held ones spent it, this purge would be held for the budget and never sent. The
+  // budget counter is no proof: the next point, a second later, is rightly held for it.)
   h.fake().ClearScripts();
   ASSERT_TRUE(WaitFor([&] { return Deletes(h, kPgCache) == 1; }));
-  EXPECT_EQ(Counter(h, "hotdata_policy_suppressed_total{policy=\"sched\",reason=\"budget\"}"), 0);
 }
 
 // issue #13 item 5: SIGTERM (Daemon::Stop) while a purge waits for its answer: the request went

@@ -101,7 +101,8 @@ class WebConfigDaemonTest : public ::testing::Test {
 
 TEST_F(WebConfigDaemonTest, ServesWithClientCertificatesBasicAuthUsersAndHeaders) {
   StartDaemon();
-  ASSERT_TRUE(WaitFor([&] { return daemon_->scheduler().Ready(); }));
+  // A round done: every connection has its health series (a discovery alone gives none).
+  ASSERT_TRUE(WaitFor([&] { return daemon_->scheduler().RoundsCompleted() >= 1; }));
 
   // Both users, with the client certificate: served, with the configured headers.
   for (const auto& [user, password] :
