@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/version.h"
 #include "config/config_sections.h"
 
 namespace hdm {
@@ -46,7 +47,7 @@ Exit codes: 0 success, 1 unhealthy (--once, connections health), 2 usage or conf
 }
 
 std::string VersionText() {
-  return std::string("hotdata-monitor ") + HDM_VERSION + " (revision " + HDM_REVISION + ")\n";
+  return std::string("hotdata-monitor ") + kVersion + " (revision " + kRevision + ")\n";
 }
 
 std::expected<CliOptions, std::string> ParseCli(int argc, char** argv) {

@@ -9,6 +9,7 @@
 #include "app/api_factory.h"
 #include "app/status_page_source.h"
 #include "app/token.h"
+#include "common/version.h"
 #include "config/server_files.h"
 #include "config/web_config.h"
 #include "http/status_json.h"
@@ -216,7 +217,7 @@ std::expected<int, StartError> Daemon::Start() {
                                                   : StartError::Kind::kConfig,
                                       .message = "server.listen " + listen + ": " + port.error()});
   }
-  spdlog::info("hotdata-monitor {} listening on {} (port {}, {}{}), watching {}", HDM_VERSION,
+  spdlog::info("hotdata-monitor {} listening on {} (port {}, {}{}), watching {}", kVersion,
                config()->server.listen, *port, server_->tls() ? "https" : "http",
                config()->server.basic_auth || !config()->server.basic_auth_users.empty()
                    ? ", basic auth"

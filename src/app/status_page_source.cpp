@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/time_format.h"
+#include "common/version.h"
 #include "config/maintenance.h"
 
 namespace hdm {
@@ -13,7 +14,7 @@ statuspage::PageData CollectStatusPage(FleetSnapshot fleet, const policy::Policy
                                        std::chrono::seconds uptime, size_t decisions) {
   statuspage::PageData d;
   d.now = now;
-  d.version = HDM_VERSION;
+  d.version = kVersion;
   d.workspace = config.api.workspace_id;
   d.uptime = uptime;
   d.fleet = std::move(fleet);

@@ -14,6 +14,7 @@
 #include <optional>
 #include <sstream>
 
+#include "common/version.h"
 #include "health/selection.h"
 #include "metrics/exposition.h"
 #include "metrics/fleet_metrics.h"
@@ -88,7 +89,7 @@ struct Metrics::Impl {
         .Name("hotdata_monitor_build_info")
         .Help("Version and revision the monitor was built from; always 1.")
         .Register(*registry)
-        .Add({{"version", HDM_VERSION}, {"revision", HDM_REVISION}})
+        .Add({{"version", kVersion}, {"revision", kRevision}})
         .Set(1);
     for (int i = 0; i < hotdata::kOperationCount; ++i) {
       const std::string name(hotdata::OperationName(static_cast<hotdata::Operation>(i)));

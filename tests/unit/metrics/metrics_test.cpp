@@ -1,4 +1,5 @@
 #include "metrics/metrics.h"
+#include "common/version.h"
 
 #include <optional>
 #include <sstream>
@@ -122,8 +123,8 @@ TEST(MetricsTest, RenderHasBuildInfoFleetAndProcessFamilies) {
   c.info = {"c1", "alpha", "postgres"};
   snapshot.connections.push_back(c);
   const std::string out = Metrics().Render(snapshot);
-  EXPECT_EQ(SampleValue(out, "hotdata_monitor_build_info{revision=\"" HDM_REVISION
-                             "\",version=\"" HDM_VERSION "\"}"),
+  EXPECT_EQ(SampleValue(out, std::string("hotdata_monitor_build_info{revision=\"") + kRevision +
+                                 "\",version=\"" + kVersion + "\"}"),
             1);
   EXPECT_EQ(
       SampleValue(
