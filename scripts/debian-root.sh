@@ -20,8 +20,9 @@
 #                                                  the pristine root, check the installed package
 #                                                  (tests/e2e/package_test.sh --installed), then
 #                                                  delete the copy
-#   scripts/debian-root.sh test RELEASE            ensure, then in the build root: a RelWithDebInfo
-#                                                  build with HDM_WERROR=ON in build-debianNN/,
+#   scripts/debian-root.sh test RELEASE            ensure, then in the build root: an -O2 build
+#                                                  (the package's code; it is stripped, so no -g)
+#                                                  with HDM_WERROR=ON in build-debianNN/,
 #                                                  the whole ctest suite, cpack -G DEB; then
 #                                                  install-test of that .deb (what CI runs for 13)
 # Inside a root: /proc, /dev, /dev/pts, a tmpfs on /dev/shm and /tmp, the host's
@@ -258,7 +259,8 @@ test_release() {
   t0=$SECONDS
   chroot_run "$build" rw "set -e
     echo '== Debian $n: '\"\$(g++ --version | head -1)\"', cmake '\"\$(cmake --version | sed -n '1s/.* //p')\"
-    cmake -S . -B $dir -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHDM_WERROR=ON >/dev/null
+    cmake -S . -B $dir -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE='-O2 -DNDEBUG' \
+      -DHDM_WERROR=ON >/dev/null
     cmake --build $dir -j$jobs
     echo '== Debian $n: built in '\$SECONDS' s'
     (cd $dir && ctest --output-on-failure -j$jobs)
@@ -274,12 +276,12 @@ test_release() {
 # ---- command line -----------------------------------------------------------------------------
 
 cmd="${1:-}"
-[[ -n "$cmd" ]] || { sed -n '2,29p' "$0"; exit 2; }
+[[ -n "$cmd" ]] || { sed -n '2,30p' "$0"; exit 2; }
 shift
 if [[ "$cmd" == _chroot ]]; then
   in_namespace "$@"
 fi
-[[ "$cmd" == -h || "$cmd" == --help ]] && { sed -n '2,29p' "$0"; exit 0; }
+[[ "$cmd" == -h || "$cmd" == --help ]] && { sed -n '2,30p' "$0"; exit 0; }
 [[ $(id -u) -eq 0 ]] || die "needs root (debootstrap, mount, chroot)"
 [[ $# -ge 1 ]] || die "usage: $0 $cmd RELEASE ..."
 codename="$(codename_of "$1")"
