@@ -15,7 +15,7 @@ bool HasAlertPolicy(const Config& config) {
 
 std::optional<std::string> AlertWebhookExposure(const Config& config, const std::string& listen) {
   if (!HasAlertPolicy(config)) return std::nullopt;
-  if (config.server.basic_auth || !config.server.basic_auth_users.empty()) return std::nullopt;
+  if (config.server.HasBasicAuth()) return std::nullopt;
   // A client certificate that is required is an authentication too.
   if (config.server.tls &&
       (config.server.tls->client_auth == ClientAuthType::kRequireAndVerifyClientCert ||

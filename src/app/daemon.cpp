@@ -219,10 +219,7 @@ std::expected<int, StartError> Daemon::Start() {
   }
   spdlog::info("hotdata-monitor {} listening on {} (port {}, {}{}), watching {}", kVersion,
                config()->server.listen, *port, server_->tls() ? "https" : "http",
-               config()->server.basic_auth || !config()->server.basic_auth_users.empty()
-                   ? ", basic auth"
-                   : "",
-               config()->api.base_url);
+               config()->server.HasBasicAuth() ? ", basic auth" : "", config()->api.base_url);
   if (auto exposed = AlertWebhookExposure(*config(), listen)) spdlog::warn("{}", *exposed);
   // Ready means serving with a valid config, token and state: an API that cannot be reached
   // yet is a STATUS= and /readyz matter, not a start that hangs until TimeoutStartSec. Sent
@@ -338,10 +335,7 @@ std::expected<void, std::string> Daemon::Reload() {
     if (!loaded_tls) return fail(next->source_path + ": " + loaded_tls.error() + "\n");
     tls_identity = std::move(*loaded_tls);
   }
-  const auto has_auth = [](const ServerConfig& s) {
-    return s.basic_auth || !s.basic_auth_users.empty();
-  };
-  if (has_auth(previous->server) && !has_auth(next->server)) {
+  if (previous->server.HasBasicAuth() && !next->server.HasBasicAuth()) {
     spdlog::warn("reload: server.basic_auth is gone from the config; every endpoint is open now");
   }
   if (next->server.tls.has_value() != server_->tls()) {

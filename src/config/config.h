@@ -107,6 +107,9 @@ struct ServerConfig {
   std::string web_config_file;
   std::map<std::string, std::string> basic_auth_users;       // user -> bcrypt hash
   std::vector<std::pair<std::string, std::string>> headers;  // added to every response
+
+  // Whether a request needs credentials: server.basic_auth or web-config users.
+  bool HasBasicAuth() const { return basic_auth.has_value() || !basic_auth_users.empty(); }
 };
 
 struct MaintenanceWindow {
