@@ -197,7 +197,7 @@ Daemon::Daemon(DaemonOptions options, std::shared_ptr<const Config> config, std:
       .alerts_enabled = [this] { return HasAlertPolicy(*this->config()); },
       .alerts = [this](const Request& req,
                        Response& res) { SendReply(alerts_->Handle(req.body), res); },
-      .alerts_too_large = [this](uint64_t size,
+      .alerts_too_large = [this](std::optional<uint64_t> size,
                                  Response& res) { SendReply(alerts_->TooLarge(size), res); },
       .alerts_max_body = webhook::kMaxBodyBytes,
   });

@@ -118,12 +118,23 @@ bool ServeExchange(Connection& c, RequestParser& parser, bool last,
                    std::chrono::milliseconds write_timeout, const ExchangeHandler& handler) {
   const auto deadline = [write_timeout] { return Connection::Clock::now() + write_timeout; };
   char buf[kReadChunk];
+  bool head_accepted = false;
   for (bool done = false; !done;) {
     switch (parser.Parse()) {
       case RequestParser::Result::kComplete:
         done = true;
         break;
       case RequestParser::Result::kError:
+        if (head_accepted && parser.error_status() == 413 && handler.body_too_large) {
+          const Request& req = parser.request();
+          Response res;
+          if (handler.body_too_large(req, res)) {
+            spdlog::debug("HTTP request from {} refused with 413: {}", c.RemoteAddress(),
+                          parser.error());
+            WriteResponse(c, req, res, false, deadline());
+            return false;
+          }
+        }
         WriteRefusal(c, parser, deadline());
         return false;
       case RequestParser::Result::kHead: {
@@ -138,6 +149,7 @@ bool ServeExchange(Connection& c, RequestParser& parser, bool last,
         if (req.expects_continue && !c.WriteAll("HTTP/1.1 100 Continue\r\n\r\n", deadline())) {
           return false;
         }
+        head_accepted = true;
         break;
       }
       case RequestParser::Result::kIncomplete: {

@@ -22,6 +22,10 @@ struct ExchangeHandler {
   std::function<bool(const Request& req, RequestParser& parser, Response& res)> head;
   // The whole request: fills `res`.
   std::function<void(const Request& req, Response& res)> handle;
+  // A body that went over the limit after `head` had accepted its head (a chunked body has no
+  // size to judge it by before): true when it filled `res`, which is then sent in place of the
+  // parser's 413. May be empty.
+  std::function<bool(const Request& req, Response& res)> body_too_large;
 };
 
 // Serves one request from `c`, its answer written within `write_timeout` (or the connection is

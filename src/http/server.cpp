@@ -103,9 +103,9 @@ struct Route {
   // Empty: always served; else the route exists only while it says so.
   std::function<bool()> enabled = {};
   // Nonzero: the largest body this route takes (else the connection's limit), and the answer to
-  // a Content-Length over it.
+  // a body over it: a Content-Length over it, or (nullopt) a chunked body that grew over it.
   size_t max_body = 0;
-  std::function<void(uint64_t size, Response&)> too_large = {};
+  std::function<void(std::optional<uint64_t> size, Response&)> too_large = {};
 };
 
 // Owns an SSL_CTX.
@@ -174,6 +174,14 @@ struct HttpServer::Impl {
     exchange.handle = [this](const Request& req, Response& res) {
       AddExtraHeaders(res);
       if (const Route* route = Admit(req, res)) route->handle(req, res);
+    };
+    exchange.body_too_large = [this](const Request& req, Response& res) {
+      Response unused;  // the head was admitted: the route is found again
+      const Route* route = Find(req, unused);
+      if (route == nullptr || route->max_body == 0 || !route->too_large) return false;
+      AddExtraHeaders(res);
+      route->too_large(std::nullopt, res);
+      return true;
     };
   }
 

@@ -28,6 +28,7 @@
 #include <expected>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -51,11 +52,11 @@ struct HttpHandlers {
   std::function<std::string(const std::string& filter, bool fragment)> status_page;
   // POST /api/v1/alerts: served while alerts_enabled() is true; else (or when either is empty)
   // the path does not exist (404, for every method). Its body may be up to alerts_max_body bytes
-  // (instead of ConnectionLimits' request limit); a bigger one is answered by alerts_too_large
-  // before it is read.
+  // (instead of ConnectionLimits' request limit); a bigger one is answered by alerts_too_large:
+  // from its Content-Length before it is read, or (size nullopt) once a chunked body goes over.
   std::function<bool()> alerts_enabled;
   std::function<void(const Request&, Response&)> alerts;
-  std::function<void(uint64_t size, Response&)> alerts_too_large;
+  std::function<void(std::optional<uint64_t> size, Response&)> alerts_too_large;
   size_t alerts_max_body = 0;
 };
 

@@ -18,11 +18,12 @@ void Receiver::Count(std::string_view result) const {
   if (options_.on_request) options_.on_request(result);
 }
 
-Reply Receiver::TooLarge(uint64_t size) const {
+Reply Receiver::TooLarge(std::optional<uint64_t> size) const {
   Count("too_large");
-  spdlog::warn("alert webhook: refused a body of {} bytes (more than {})", size, kMaxBodyBytes);
-  return Text(413, "body of " + std::to_string(size) + " bytes, more than the " +
-                       std::to_string(kMaxBodyBytes) + " bytes allowed");
+  const std::string what =
+      size ? "body of " + std::to_string(*size) + " bytes" : std::string("chunked body");
+  spdlog::warn("alert webhook: refused a {} (more than {} bytes)", what, kMaxBodyBytes);
+  return Text(413, what + ", more than the " + std::to_string(kMaxBodyBytes) + " bytes allowed");
 }
 
 Reply Receiver::Handle(std::string_view body) const {

@@ -6,7 +6,7 @@
 //   200  {"status":"ok","alerts":N,"started":..,"repeated":..,"ended":..,"ignored":..,
 //        "unmatched":..}: taken (whatever the policies then decide)
 //   400  one line, "bad notification: <why>": not a webhook notification; nothing is used
-//   413  (TooLarge) the body is over kMaxBodyBytes; nothing is read
+//   413  (TooLarge) the body is over kMaxBodyBytes; nothing of it is used
 //   503  the sink cannot take alerts yet (no discovery): the sender tries again
 // Thread-safe when the sink and the observer are.
 #pragma once
@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <expected>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -54,8 +55,9 @@ class Receiver {
   explicit Receiver(ReceiverOptions options);
 
   Reply Handle(std::string_view body) const;
-  // The answer to a body of `size` bytes over kMaxBodyBytes (given before it is read).
-  Reply TooLarge(uint64_t size) const;
+  // The answer to a body of `size` bytes over kMaxBodyBytes (given before it is read), or of a
+  // chunked body (size nullopt) that went over it while it was read.
+  Reply TooLarge(std::optional<uint64_t> size) const;
 
  private:
   void Count(std::string_view result) const;

@@ -72,9 +72,14 @@ TEST_F(ReceiverTest, TooLargeIs413AndReachesNoSink) {
     return SinkSummary{};
   });
   EXPECT_EQ(r.TooLarge(5'000'000).status, 413);
+  EXPECT_EQ(r.TooLarge(5'000'000).body,
+            "body of 5000000 bytes, more than the 1048576 bytes allowed\n");
+  const Reply chunked = r.TooLarge(std::nullopt);  // a chunked body, its size unknown
+  EXPECT_EQ(chunked.status, 413);
+  EXPECT_EQ(chunked.body, "chunked body, more than the 1048576 bytes allowed\n");
   EXPECT_EQ(r.Handle(std::string(kMaxBodyBytes + 1, ' ')).status, 413);
   EXPECT_EQ(sunk, 0);
-  EXPECT_EQ(requests, (std::map<std::string, uint64_t>{{"too_large", 2}}));
+  EXPECT_EQ(requests, (std::map<std::string, uint64_t>{{"too_large", 4}}));
 }
 
 TEST_F(ReceiverTest, ASinkThatCannotTakeAlertsYetGives503) {
