@@ -137,6 +137,7 @@ for p in panels(dash["panels"]):
         check("$connection" not in e or 'source_type=~"$source_type"' in e, f"{where}: filters by $connection but not $source_type")
 for metric in ("hotdata_connection_healthy", "hotdata_connection_latency_seconds", "hotdata_api_requests_total",
                "hotdata_policy_actions_total", "hotdata_policy_suppressed_total", "hotdata_policy_outage_pause",
+               "hotdata_policy_budget_remaining", "hotdata_policy_budget_limit",  # the purge budget
                "hotdata_monitor_round_duration_seconds", "hotdata_monitor_rounds_overrun_total",
                "process_cpu_seconds_total", "process_resident_memory_bytes",
                "hotdata_monitor_config_last_reload_successful",
