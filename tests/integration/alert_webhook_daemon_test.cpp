@@ -409,8 +409,7 @@ TEST_F(AlertWebhookDaemonTest, AnAlertNamingNoMonitoredConnectionIsAuditedOnceAs
   ExpectSummary(Post(outside), 0, 1, 0);
   // A sentinel the policy takes (conn_pg is postgres): once it is purged and audited, the passes
   // that saw the repeats are over.
-  ExpectSummary(Post(OneAlert("HotdataQueryLatencyHigh", "conn_pg", "1111111111111111")), 1, 0,
-                0);
+  ExpectSummary(Post(OneAlert("HotdataQueryLatencyHigh", "conn_pg", "1111111111111111")), 1, 0, 0);
   ASSERT_TRUE(WaitFor([&] { return Entries("success", "conn_pg").size() == 1; }));
   EXPECT_EQ(Entries("ignored").size(), 3u);
   EXPECT_EQ(Actions().size(), 4u);

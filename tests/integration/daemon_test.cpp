@@ -16,7 +16,8 @@ TEST(DaemonTest, ExportsEveryConnectionWithTheRightValues) {
   // Each connection's details are a request of their own, answered in any order: wait for all.
   ASSERT_TRUE(WaitFor([&] {
     const std::string m = h.Metrics();
-    for (const auto& [id, name] : {std::pair{"conn_sf", "analytics-sf"}, {"conn_pg", "prod-pg"},
+    for (const auto& [id, name] : {std::pair{"conn_sf", "analytics-sf"},
+                                   {"conn_pg", "prod-pg"},
                                    {"conn_my", "prod-mysql"}}) {
       if (!SeriesValue(m, "hotdata_connection_tables" + Labels(id, name))) return false;
     }

@@ -213,8 +213,7 @@ TEST(PolicyLoopTest, TablesChangedFiresOncePerChangeOfEitherCount) {
   ASSERT_TRUE(WaitFor([&] { return Deletes(h, path) == 1; })) << h.Get("/api/v1/actions").body;
   // The fake counts the DELETE when it arrives; the daemon audits it once answered.
   const auto audited = [&](const std::string& text) {
-    return WaitFor(
-        [&] { return h.Get("/api/v1/actions").body.find(text) != std::string::npos; });
+    return WaitFor([&] { return h.Get("/api/v1/actions").body.find(text) != std::string::npos; });
   };
   EXPECT_TRUE(audited("table_count 3 -> 4")) << h.Get("/api/v1/actions").body;
 
