@@ -73,12 +73,20 @@ wait_for() {
   done
 }
 
-# exec_start UNIT INSTANCE: the unit's ExecStart= line with %i replaced by INSTANCE.
-exec_start() {
-  local line
-  line="$(sed -n 's/^ExecStart=//p' "$1")"
-  [[ -n "$line" ]] || fail "no ExecStart= in $1"
-  echo "${line//%i/$2}"
+# exec_line KEY UNIT INSTANCE: the unit's first KEY= line (ExecStart, ExecReload) as systemd
+# runs it: %i replaced by INSTANCE, $ARGS by ARGS= of the unit's EnvironmentFile= (nothing when
+# the file is absent, as its "-" allows).
+exec_line() {
+  local line env args=""
+  line="$(sed -n "s/^$1=//p" "$2" | head -1)"
+  [[ -n "$line" ]] || fail "no $1= in $2"
+  env="$(sed -n 's/^EnvironmentFile=-//p' "$2")"
+  [[ -n "$env" ]] || fail "no optional EnvironmentFile= in $2"
+  env="${env//%i/$3}"
+  # shellcheck disable=SC1090  # the operator's file: ARGS="..."
+  if [[ -f "$env" ]]; then args="$(. "$env" && echo "${ARGS:-}")"; fi
+  line="${line//%i/$3}"
+  echo "${line//\$ARGS/$args}"
 }
 
 # run_units_by_hand UNIT TEMPLATE: the operator's whole path after apt install, as far as a root
@@ -87,7 +95,8 @@ exec_start() {
 # LoadCredential= makes, the StateDirectory= created. The main unit and an instance "two" of the
 # template run side by side. The listen address is moved to 127.0.0.1:0 with
 # --web.listen-address (the override a drop-in would add) so that no port of the host is assumed
-# free, and api.base_url to a closed local port so that no test talks to the real API.
+# free (in ARGS= of each unit's /etc/default file, which both ExecStart= and the ExecReload= check
+# take), and api.base_url to a closed local port so that no test talks to the real API.
 run_units_by_hand() {
   local unit="$1" template="$2" creds_root
   creds_root="$(mktemp -d)"
@@ -110,7 +119,23 @@ run_units_by_hand() {
     mkdir -p "$creds" "$state"
     chmod 0700 "$state"
     install -m 0400 "$token" "$creds/api-token"
-    cmd="$(exec_start "$u" two) --web.listen-address=127.0.0.1:0"
+    local defaults=/etc/default/hotdata-monitor
+    [[ "$name" == two ]] && defaults+="-two"
+    echo 'ARGS="--web.listen-address=127.0.0.1:0 --log-format text"' >"$defaults"
+    cmd="$(exec_line ExecStart "$u" two)"
+    [[ "$cmd" == *" --web.listen-address=127.0.0.1:0 --log-format text" ]] \
+      || fail "$u: ExecStart= does not take ARGS= of $defaults: $cmd"
+    # The reload's check takes the same flags: a web config that does not exist fails it.
+    local check reload_rc=0
+    check="$(exec_line ExecReload "$u" two)"
+    # shellcheck disable=SC2086 # the unit's command line, split as systemd splits it
+    $check >/dev/null || fail "$u: the ExecReload= check fails: $check"
+    echo 'ARGS="--web.config.file=/nonexistent/web.yml"' >"$defaults"
+    check="$(exec_line ExecReload "$u" two)"
+    # shellcheck disable=SC2086
+    $check >/dev/null 2>&1 || reload_rc=$?
+    ((reload_rc == 2)) || fail "$u: the ExecReload= check ignored ARGS= of $defaults (exit $reload_rc)"
+    echo 'ARGS="--web.listen-address=127.0.0.1:0 --log-format text"' >"$defaults"
     local log="$creds_root/$name.log"
     # shellcheck disable=SC2086 # the unit's command line, split as systemd splits it (no quotes in it)
     CREDENTIALS_DIRECTORY="$creds" $cmd 2>"$log" &
@@ -144,8 +169,9 @@ run_units_by_hand() {
     [[ -s "${dirs[$i]}/state.json" ]] || fail "instance $i saved no state in ${dirs[$i]}"
     ! grep -qF "$secret" "${logs[$i]}" || fail "instance $i logged the token"
   done
-  rm -rf "$creds_root" /var/lib/hotdata-monitor-two /etc/hotdata-monitor/two.yaml /etc/hotdata-monitor/two.api-token
-  echo "package_test --installed: both units' ExecStart ran by hand with their credentials (ports ${ports[*]}), stopped cleanly"
+  rm -rf "$creds_root" /var/lib/hotdata-monitor-two /etc/hotdata-monitor/two.yaml /etc/hotdata-monitor/two.api-token \
+    /etc/default/hotdata-monitor /etc/default/hotdata-monitor-two
+  echo "package_test --installed: both units' ExecStart ran by hand with their credentials and ARGS= (ports ${ports[*]}), their ExecReload= checks took ARGS=, stopped cleanly"
 }
 
 if [[ "${1:-}" == --installed ]]; then

@@ -29,6 +29,12 @@ sed "s|^\(Exec[A-Za-z]*=\)/usr/bin/hotdata-monitor |\1$build/hotdata-monitor |" 
   || fail "the copy differs in more than ExecStart= and the ExecReload= check"
 grep -q '^ExecReload=/usr/bin/hotdata-monitor --check-config --offline ' "$unit" \
   || fail "ExecReload= does not check the config before it signals"
+# The flags of /etc/default/hotdata-monitor reach the daemon and the reload's check alike.
+# shellcheck disable=SC2016  # $ARGS is literal text of the unit
+{ grep -qxF 'EnvironmentFile=-/etc/default/hotdata-monitor' "$unit" \
+  && grep -q '^ExecStart=/usr/bin/hotdata-monitor .* \$ARGS$' "$unit" \
+  && grep -q '^ExecReload=/usr/bin/hotdata-monitor --check-config .* \$ARGS$' "$unit"; } \
+  || fail "ExecStart= and the ExecReload= check do not both end in \$ARGS from /etc/default/hotdata-monitor"
 
 set +e
 SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no "$copy" >"$work/verify.out" 2>&1
@@ -64,7 +70,10 @@ fi
 # --- the template unit (built from the unit above): an instance verifies and rates the same ------
 template="$build/hotdata-monitor@.service"
 [[ -f "$template" ]] || fail "$template was not generated"
-for line in 'ExecStart=/usr/bin/hotdata-monitor --config.file=/etc/hotdata-monitor/%i.yaml' \
+# shellcheck disable=SC2016  # $ARGS is literal text of the unit
+for line in 'ExecStart=/usr/bin/hotdata-monitor --config.file=/etc/hotdata-monitor/%i.yaml $ARGS' \
+  'ExecReload=/usr/bin/hotdata-monitor --check-config --offline --config.file=/etc/hotdata-monitor/%i.yaml $ARGS' \
+  'EnvironmentFile=-/etc/default/hotdata-monitor-%i' \
   'LoadCredential=api-token:/etc/hotdata-monitor/%i.api-token' \
   'StateDirectory=hotdata-monitor-%i'; do
   grep -qxF "$line" "$template" || fail "the template lacks '$line'"
